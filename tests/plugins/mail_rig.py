@@ -1,0 +1,1 @@
+"""pytest fixtures: mail_rig (to be filled)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures: postgres (to be filled)."""

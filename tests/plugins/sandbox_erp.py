@@ -1,0 +1,1 @@
+"""pytest fixtures: sandbox_erp (to be filled)."""
