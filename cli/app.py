@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, sandbox
+from cli import db, demo, mail_rig, sandbox
 
 app = typer.Typer(
     name="o2c",
@@ -18,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(mail_rig.app, name="mail-rig")
+app.add_typer(db.app, name="db")
 app.command(name="demo")(demo.run_demo)
 
 

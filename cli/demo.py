@@ -1,8 +1,107 @@
-"""``o2c demo``: the main job on the embedded defaults."""
+"""``o2c demo``: the main job on the embedded defaults.
+
+Starts the sandbox ERP and the mail rig, loads the demo scenario (its remittances are
+sent over SMTP into the AR mailbox), runs cash application against them (IMAP in,
+decisions, postings through the ERP's web UI, review items), prints a summary and the
+URLs of the review queue and the ERP, and keeps both up until Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import signal
+import socket
+import threading
+from pathlib import Path
+from typing import Annotated
 
-def run_demo() -> None:
-    """Start the sandbox ERP and the mail rig, load demo data and run cash application."""
-    raise NotImplementedError
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fixtures.demo_data import generate_scenario
+
+console = Console()
+
+
+def _serve_review_queue(engine: object, port: int) -> str:
+    import uvicorn
+
+    from shared.review.web import create_review_app
+
+    if port == 0:  # any free port
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+    config = uvicorn.Config(create_review_app(engine), host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    return f"http://127.0.0.1:{port}/"
+
+
+def run_demo(
+    workdir: Annotated[Path, typer.Option(help="Folder for the demo's data and databases.")] = Path(
+        "var/demo"),
+    serve: Annotated[bool, typer.Option(
+        help="Keep the ERP and the review queue up until Ctrl-C (--no-serve: exit).")] = True,
+    review_port: Annotated[int, typer.Option(help="Port of the review-queue pages (0: any free port).")] = 8070,
+    write_data: Annotated[Path | None, typer.Option(
+        help="Only write the demo scenario folder here, and exit.")] = None,
+) -> None:
+    """Run the demo: sandbox ERP + mail rig + demo data + a cash-application run."""
+    if write_data is not None:
+        generate_scenario(write_data)
+        console.print(f"demo scenario written to {write_data}")
+        return
+
+    from bots.erp_poster import post_pending
+    from fixtures.demo_env import DemoWorld
+    from flows.cash_application import run_cash_application
+    from shared.mail.sources import ImapMailSource
+    from shared.store import make_engine
+    from shared.store.migrate import upgrade
+
+    workdir = workdir.resolve()
+    with DemoWorld(workdir) as world:
+        assert world.erp is not None and world.mail is not None
+        console.print(f"[bold]sandbox ERP[/] {world.erp.url}  (user {world.erp.user})")
+        console.print(f"[bold]mail rig[/] IMAP 127.0.0.1:{world.mail.port}, "
+                      f"mailbox {world.mail.user}")
+        store_url = f"sqlite:///{workdir / 'o2c.sqlite3'}"
+        upgrade(store_url)
+        engine = make_engine(store_url)
+        source = ImapMailSource(world.mail.host, world.mail.port, world.mail.user,
+                                world.mail.password)
+        erp = world.erp
+        try:
+            summary = run_cash_application(
+                engine, ledger_dir=world.scenario / "ledger",
+                statements_dir=world.scenario / "bank", mail_source=source,
+                post=lambda e: post_pending(e, erp.url, erp.user, erp.password),
+            )
+        finally:
+            source.close()
+
+        table = Table(title="Cash-application run", show_header=False)
+        read = summary.read
+        table.add_row("payments read", str(read.payments_seen))
+        table.add_row("mails read", ", ".join(f"{n} {k}" for k, n in read.by_kind.items()))
+        table.add_row("remittances", str(read.remittances))
+        table.add_row("decided automatically", str(summary.decided.auto))
+        table.add_row("posted in the ERP", str(summary.posted))
+        table.add_row("posting failures (to review)", str(summary.posting_failed))
+        table.add_row("payments sent to review", str(summary.decided.review))
+        table.add_row("review items from mail", str(read.review_items))
+        console.print(table)
+
+        review_url = _serve_review_queue(engine, review_port)
+        console.print(f"[bold]review queue[/] {review_url}")
+        console.print(f"[bold]ERP payments[/] {erp.url}/payments")
+        if serve:
+            console.print("Serving until Ctrl-C ...")
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                stop.wait()
+            except KeyboardInterrupt:
+                pass

@@ -1,0 +1,149 @@
+"""The reader bot's entry points: statements and mail into the store, exactly once.
+
+Invariants:
+
+* a payment is stored once per ``payment_id`` (the bank's reference), however often
+  the statement is read;
+* a mail is recorded by ``(source, uidvalidity, uid)`` before it is read, its results
+  are committed with its final status in one transaction, and only then is it moved
+  to ``Processed``/``Failed`` in the mailbox: a crash anywhere re-reads at most the
+  message in hand, and the store turns that second read into a no-op;
+* anything a person must look at (a remittance that cannot be read, a dispute, a
+  promise to pay, a statement that cannot be parsed) becomes a review item with the
+  reason, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bots.remittance_reader.bank.csv_export import read_csv_export
+from bots.remittance_reader.bank.entry import StatementEntry, StatementError
+from bots.remittance_reader.mail.remittance import MailReading, read_mail
+from shared.domain import Customer, Payment, ReviewKind
+from shared.mail.sources import MailSource, RawMessage
+from shared.store import (
+    MessageStatus,
+    open_review_item,
+    record_message,
+    save_remittance,
+    set_message_status,
+    upsert_payment,
+    write_transaction,
+)
+
+__all__ = ["ReadSummary", "read_mailbox", "read_statements"]
+
+log = logging.getLogger(__name__)
+_ACTOR = "bot:remittance_reader"
+_READERS = {".csv": read_csv_export}
+
+
+@dataclass
+class ReadSummary:
+    """Counts of one reading run, for the run summary."""
+
+    payments_new: int = 0
+    payments_seen: int = 0
+    mails_read: int = 0
+    remittances: int = 0
+    review_items: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _payment(entry: StatementEntry) -> Payment:
+    return Payment(
+        payment_id=entry.payment_id, amount=entry.amount, currency=entry.currency,
+        value_date=entry.value_date, payer_name=entry.payer_name or None,
+        payer_account=entry.payer_account or None, payer_bank=entry.payer_bank_id or None,
+        text=entry.free_text or None, source=entry.source_file,
+    )
+
+
+def read_statements(
+    engine: Engine, folder: Path, summary: ReadSummary | None = None
+) -> ReadSummary:
+    """Store every credit entry of every statement file in ``folder`` as a Payment."""
+    summary = summary or ReadSummary()
+    for path in sorted(folder.iterdir()):
+        reader = _READERS.get(path.suffix.lower())
+        if reader is None:
+            continue
+        try:
+            entries = reader(path)
+        except StatementError as exc:
+            log.warning("statement %s not readable: %s", path.name, exc)
+            with write_transaction(engine) as session:
+                open_review_item(session, kind=ReviewKind.BAD_DOCUMENT, actor=_ACTOR,
+                                 title=f"Bank statement {path.name} cannot be read",
+                                 payload={"file": path.name, "error": str(exc)},
+                                 key=f"statement:{path.name}")
+            summary.review_items += 1
+            continue
+        with write_transaction(engine) as session:
+            for entry in entries:
+                if entry.credit:
+                    summary.payments_seen += 1
+                    summary.payments_new += upsert_payment(session, payment=_payment(entry))
+    return summary
+
+
+def _uid(message: RawMessage) -> tuple[int, int]:
+    if ":" in message.key:
+        validity, _, uid = message.key.partition(":")
+        return int(validity), int(uid)
+    # A folder source: the file's number is its uid (0001.eml -> 1).
+    return 0, int("".join(ch for ch in message.key if ch.isdigit()) or "0")
+
+
+def _review_for(reading: MailReading) -> tuple[ReviewKind, str] | None:
+    if reading.review_reason:
+        return ReviewKind.EXTRACTION_FAILURE, f"Remittance not read: {reading.review_reason}"
+    if reading.kind == "dispute":
+        return ReviewKind.DISPUTE, f"Dispute from {reading.sender}: {reading.subject}"
+    if reading.kind == "promise_to_pay":
+        return ReviewKind.PROMISE_TO_PAY, f"Promise to pay from {reading.sender}"
+    return None
+
+
+def read_mailbox(
+    engine: Engine, source: MailSource, customers: list[Customer],
+    summary: ReadSummary | None = None,
+) -> ReadSummary:
+    """Read every new message of ``source`` into the store (see the module invariants)."""
+    summary = summary or ReadSummary()
+    for message in source.fetch_new():
+        validity, uid = _uid(message)
+        with write_transaction(engine) as session:
+            seen = record_message(session, source=message.source, uidvalidity=validity, uid=uid,
+                                  message_id=None)
+        if seen.status.final:
+            source.mark_processed(message, failed=seen.status is MessageStatus.FAILED)
+            continue
+        reading = read_mail(message.raw, customers, source=message.key)
+        review = _review_for(reading)
+        with write_transaction(engine) as session:
+            if reading.remittance is not None:
+                save_remittance(session, remittance=reading.remittance)
+                summary.remittances += 1
+            if review is not None:
+                kind, title = review
+                open_review_item(session, kind=kind, title=title, actor=_ACTOR,
+                                 payload={"message_id": reading.message_id,
+                                          "sender": reading.sender, "subject": reading.subject,
+                                          "source": message.source, "key": message.key},
+                                 key=f"mail:{message.source}:{message.key}")
+                summary.review_items += 1
+            failed = reading.review_reason is not None
+            set_message_status(session, source=message.source, uidvalidity=validity, uid=uid,
+                               status=MessageStatus.FAILED if failed else MessageStatus.PROCESSED,
+                               error=reading.review_reason)
+        source.mark_processed(message, failed=failed)
+        summary.mails_read += 1
+        summary.by_kind[reading.kind] = summary.by_kind.get(reading.kind, 0) + 1
+        log.info("mail %s read as %s", reading.message_id, reading.kind)
+    return summary

@@ -1,0 +1,97 @@
+"""Who paid: the customer behind a bank entry's payer name and account.
+
+A known bank account decides on its own.  Otherwise names are compared after the
+normalisation banks force on them (upper case, ``&``/``AND``, legal suffixes dropped,
+truncation), with rapidfuzz; a name match must be clearly better than the runner-up,
+or the payer stays unknown rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from shared.domain import Customer, Payment
+
+__all__ = ["PayerDirectory", "PayerMatch"]
+
+_SUFFIXES = re.compile(
+    r"\b(INC|INCORPORATED|CORP|CORPORATION|CO|COMPANY|LLC|LTD|LIMITED|GMBH|AG|KG|SA|SAS|"
+    r"SRL|BV|NV|PLC|KK|AB|AS|OY|PTY|PTE|LLP|LP)\b"
+)
+_NAME_THRESHOLD = 90.0
+_MARGIN = 5.0
+
+
+def normalise_name(name: str) -> str:
+    text = name.upper().replace("&", " AND ")
+    text = re.sub(r"[^A-Z0-9 ]+", " ", text)
+    text = _SUFFIXES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _accounts(identifiers: Iterable[str]) -> set[str]:
+    """Account numbers of ``ABA:../ACCT:..``, ``IBAN:..``, ``ACHID:..`` identifiers."""
+    found = set()
+    for ident in identifiers:
+        for part in ident.split("/"):
+            _, _, value = part.partition(":")
+            if part.startswith(("ACCT:", "IBAN:", "ACHID:")) and value:
+                found.add(value.replace(" ", "").upper())
+    return found
+
+
+@dataclass(frozen=True)
+class PayerMatch:
+    customer: Customer
+    score: float
+    evidence: str
+
+
+class PayerDirectory:
+    """Customers indexed by account and by normalised name."""
+
+    def __init__(self, customers: Iterable[Customer]) -> None:
+        self.customers = {c.customer_id: c for c in customers}
+        self._by_account: dict[str, list[Customer]] = {}
+        self._names: list[tuple[str, Customer]] = []
+        for c in self.customers.values():
+            for account in _accounts(c.bank_accounts):
+                self._by_account.setdefault(account, []).append(c)
+            for name in c.names:
+                if normalised := normalise_name(name):
+                    self._names.append((normalised, c))
+
+    def group_of(self, customer_id: str) -> set[str]:
+        """The customer and every subsidiary whose invoices it may pay."""
+        return {customer_id} | {
+            c.customer_id for c in self.customers.values() if c.parent_id == customer_id
+        }
+
+    def identify(self, payment: Payment) -> PayerMatch | None:
+        """The paying customer, or ``None`` when the evidence is not clear."""
+        account = (payment.payer_account or "").replace(" ", "").upper()
+        owners = self._by_account.get(account, []) if account else []
+        if len(owners) == 1:
+            return PayerMatch(owners[0], 1.0, f"payer account {account} is on file")
+        name = normalise_name(payment.payer_name or "")
+        if not name:
+            return None
+        best: dict[str, tuple[float, Customer]] = {}
+        for known, customer in self._names:
+            # Banks truncate names: compare against the same-length prefix as well.
+            score = max(fuzz.token_sort_ratio(name, known), fuzz.ratio(name, known[: len(name)]))
+            if score > best.get(customer.customer_id, (0.0, customer))[0]:
+                best[customer.customer_id] = (score, customer)
+        ranked = sorted(best.values(), key=lambda s: s[0], reverse=True)
+        if not ranked or ranked[0][0] < _NAME_THRESHOLD:
+            return None
+        if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < _MARGIN:
+            return None
+        score, customer = ranked[0]
+        return PayerMatch(
+            customer, score / 100, f"payer name {payment.payer_name!r} matches {customer.name!r}"
+        )
