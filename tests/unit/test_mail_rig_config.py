@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -243,7 +244,11 @@ def test_relay_answers_451_when_lmtp_is_down() -> None:
         session = Session(asyncio.get_running_loop())
         return await relay.handle_RCPT(cast(SMTP, None), session, envelope, "ar@example.test", [])
 
-    assert asyncio.run(rcpt()).startswith("451 4.4.1")
+    # A thread of its own: a session-wide Playwright keeps an event loop running in the
+    # main thread, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        reply = pool.submit(asyncio.run, rcpt()).result()
+    assert reply.startswith("451 4.4.1")
     assert envelope.rcpt_tos == []
 
 
