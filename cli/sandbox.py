@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +43,7 @@ ScenarioOption = Annotated[
 ]
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
     jsonl = "jsonl"
@@ -94,8 +94,10 @@ def serve(
         database = Database(url)
         summary = reset_database(database, scenario)
         database.dispose()
-        typer.echo(f"loaded {summary.source}: {summary.customers} customers, "
-                   f"{summary.open_items} open items")  # fmt: skip
+        typer.echo(
+            f"loaded {summary.source}: {summary.customers} customers, "
+            f"{summary.open_items} open items"
+        )
     faults = FaultSettings(
         latency_ms=latency_ms,
         error_rate=error_rate,
@@ -135,7 +137,7 @@ def _export(kind: str, db: Path, fmt: ExportFormat, out: Path | None) -> None:
     database = Database(sqlite_url(db))
     try:
         with database.read() as session:
-            content = export(session, kind, fmt.value)  # type: ignore[arg-type]
+            content = export(session, kind, fmt.value)
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc

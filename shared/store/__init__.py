@@ -28,6 +28,7 @@ from shared.store.decisions import (
 )
 from shared.store.engine import (
     backend_name,
+    engine_from_settings,
     make_engine,
     read_transaction,
     write_transaction,
@@ -79,6 +80,7 @@ __all__ = [
     "claim_review_item",
     "count_postings",
     "decision_history",
+    "engine_from_settings",
     "enqueue_posting",
     "find_by_message_id",
     "get_customers",

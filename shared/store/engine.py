@@ -1,7 +1,7 @@
 """Engines and transactions for the two backends: SQLite (embedded) and PostgreSQL (team).
 
-:func:`make_engine` sets each backend up the way it was seen to work under concurrent
-workers (../shared/STACK.md, Databases):
+:func:`make_engine` sets each backend up the way it was seen to work with several
+concurrent workers:
 
 * **SQLite**: WAL journal (readers never block the writer), ``synchronous=NORMAL`` (safe
   in WAL, much faster than FULL), ``busy_timeout`` (a writer waits for the lock instead
@@ -36,9 +36,11 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import StaticPool
 
 from shared.errors import ConfigurationError
+from shared.settings import StoreSettings
 
 __all__ = [
     "backend_name",
+    "engine_from_settings",
     "insert_new",
     "make_engine",
     "read_transaction",
@@ -82,6 +84,16 @@ def make_engine(
             pool_pre_ping=True,
         )
     raise ConfigurationError(f"unsupported store backend {backend!r}: use sqlite or postgresql")
+
+
+def engine_from_settings(store: StoreSettings) -> Engine:
+    """The engine for the ``store`` section of the settings (password filled in)."""
+    return make_engine(
+        store.connection_url(),
+        echo=store.echo,
+        busy_timeout_ms=store.busy_timeout_ms,
+        pool_size=store.pool_size,
+    )
 
 
 def _sqlite_engine(url: URL, *, echo: bool, busy_timeout_ms: int) -> Engine:

@@ -23,7 +23,7 @@ from bots.erp_poster.pages import (
     PaymentRejected,
     PaymentViewPage,
 )
-from tests.plugins.sandbox_erp import REPO_ROOT, SandboxErp
+from tests.plugins.sandbox_erp import REPO_ROOT, SandboxErp, posted_payments
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -87,13 +87,21 @@ def test_group_payment_with_credit_deduction_and_on_account_is_posted_and_export
             {"doc_no": "CM-2026-00020", "amount": "-191.56"},
         ],
         "adjustments": [
-            {"type": "discount", "doc_no": "INV-2026-000590", "amount": "116.74",
-             "reason_code": None},
-            {"type": "deduction", "doc_no": "INV-2026-000590", "amount": "20.33",
-             "reason_code": "FREIGHT"},
+            {
+                "type": "discount",
+                "doc_no": "INV-2026-000590",
+                "amount": "116.74",
+                "reason_code": None,
+            },
+            {
+                "type": "deduction",
+                "doc_no": "INV-2026-000590",
+                "amount": "20.33",
+                "reason_code": "FREIGHT",
+            },
         ],
         "on_account": "2259.85",
-    }  # fmt: skip
+    }
     assert posted.to_record() == expected
     assert exported_payments(clean_sandbox_erp) == [expected]
 
@@ -118,7 +126,7 @@ def test_over_application_is_refused_inline_and_nothing_is_posted(
         "Payment 12,711.02 on INV-2026-000465 exceeds the amount due 12,211.02."
     ]
     assert entry.apply_checkbox("INV-2026-000465").is_checked()  # the screen kept the entry
-    assert exported_payments(clean_sandbox_erp) == []
+    assert posted_payments(erp_page, clean_sandbox_erp) == []
     assert PaymentListPage(erp_page, clean_sandbox_erp.url).find_document_numbers("FC-OVER") == []
 
 
@@ -131,21 +139,24 @@ def test_item_on_page_two_is_reached_by_filter_and_ticks_survive_paging(
     assert len(first_page) == 25
     assert "INV-2026-000590" not in first_page
 
-    entry.apply("INV-2026-000407", Decimal("5000.00"))  # on page 1
+    entry.apply("INV-2026-000407", Decimal("5000.00"))  # page 1, unfiltered
+    entry.next_page()
+    assert "INV-2026-000579" in entry.visible_documents()
+    entry.apply("INV-2026-000579", Decimal("1000.00"))  # page 2, unfiltered
     entry.filter_grid("INV-2026-000590")
     assert entry.visible_documents() == ["INV-2026-000590"]
     entry.apply("INV-2026-000590", Decimal("5837.07"))
-    entry.next_page() if entry.next_page_button.is_enabled() else None
-    entry.recalculate()
-    assert entry.read_totals().applied == Decimal("10837.07")
     with pytest.raises(DocumentNotInGrid):
         entry.apply("INV-2026-999999", Decimal("1.00"))
+    entry.recalculate()
+    assert entry.read_totals().applied == Decimal("11837.07")
 
     document_no = entry.save()
     posted = PaymentViewPage(erp_page, clean_sandbox_erp.url).read()
     assert posted.document_no == document_no
     assert [(a.doc_no, a.amount) for a in posted.applications] == [
         ("INV-2026-000407", Decimal("5000.00")),
+        ("INV-2026-000579", Decimal("1000.00")),
         ("INV-2026-000590", Decimal("5837.07")),
     ]
-    assert posted.on_account == Decimal("4162.93")
+    assert posted.on_account == Decimal("3162.93")

@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from fixtures.postgres_rig import PostgresServer, find_pg_bin, postgres_server as _rig
+from fixtures.postgres_rig import PostgresServer, find_pg_bin
+from fixtures.postgres_rig import postgres_server as _rig
 from shared.store import make_engine
 from shared.store.migrate import upgrade
 

@@ -15,6 +15,7 @@ need a different start-up (``--scenario``) call :func:`start_sandbox_erp` themse
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -34,7 +35,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from shared.browser import launch_chromium
 
-__all__ = ["SandboxErp", "start_sandbox_erp"]
+__all__ = ["SandboxErp", "posted_payments", "start_sandbox_erp"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 30.0
@@ -157,6 +158,13 @@ def start_sandbox_erp(
         time.sleep(0.1)
     erp.stop()
     raise RuntimeError(f"sandbox ERP not healthy after {STARTUP_TIMEOUT_S} s:\n{erp.log()}")
+
+
+def posted_payments(page: Page, erp: SandboxErp) -> list[dict[str, Any]]:
+    """The ERP's payments export (JSONL), fetched in the page's logged-in session."""
+    response = page.request.get(f"{erp.url}/reports/payments.jsonl")
+    assert response.ok, response.status
+    return [json.loads(line) for line in response.text().splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,8 @@ class DocumentNotInGrid(BusinessError):
 
     def __init__(self, doc_no: str) -> None:
         super().__init__(
-            "document_not_open", f"{doc_no} is not an open item on the payment screen",
+            "document_not_open",
+            f"{doc_no} is not an open item on the payment screen",
             doc_no=doc_no,
         )
         self.doc_no = doc_no

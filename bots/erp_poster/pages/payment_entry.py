@@ -56,7 +56,7 @@ class PaymentEntryPage(ErpPage):
     def __init__(self, page: Page, base_url: str) -> None:
         super().__init__(page, base_url)
         label = page.get_by_label
-        button = page.get_by_role
+        role = page.get_by_role
         # Header (the first screen and the entry screen share the labels).
         self.customer = label("Customer", exact=True)
         self.amount = label("Payment amount", exact=True)
@@ -65,28 +65,30 @@ class PaymentEntryPage(ErpPage):
         self.method = label("Payment method", exact=True)
         self.deposit_account = label("Deposit account", exact=True)
         self.memo = label("Reference / Memo", exact=True)
-        self.continue_button = button("button", name="Continue", exact=True)
-        self.recalculate_button = button("button", name="Recalculate", exact=True)
+        self.continue_button = role("button", name="Continue", exact=True)
+        self.recalculate_button = role("button", name="Recalculate", exact=True)
         # Apply grid.
+        self.apply_grid = role("table", name="Invoices and debit memos to apply", exact=True)
+        self.credits_table = role("table", name="Credit memos", exact=True)
         self.grid_filter = label("Filter invoices", exact=True)
-        self.filter_button = button("button", name="Filter", exact=True)
-        self.clear_filter_button = button("button", name="Clear filter", exact=True)
-        self.next_page_button = button("button", name="Next page", exact=True)
-        self.previous_page_button = button("button", name="Previous page", exact=True)
+        self.filter_button = role("button", name="Filter", exact=True)
+        self.clear_filter_button = role("button", name="Clear filter", exact=True)
+        self.next_page_button = role("button", name="Next page", exact=True)
+        self.previous_page_button = role("button", name="Previous page", exact=True)
         # Adjustments: the blank line at the bottom of the table.
         self.new_adjustment_doc = label("New adjustment document", exact=True)
         self.new_adjustment_type = label("New adjustment type", exact=True)
         self.new_adjustment_reason = label("New adjustment reason code", exact=True)
         self.new_adjustment_amount = label("New adjustment amount", exact=True)
-        self.add_adjustment_button = button("button", name="Add adjustment", exact=True)
+        self.add_adjustment_button = role("button", name="Add adjustment", exact=True)
         # Totals bar, messages, actions.
         self.total_amount = label("Payment total", exact=True)
         self.total_applied = label("Applied total", exact=True)
         self.total_adjustments = label("Adjustments total", exact=True)
         self.total_on_account = label("On account total", exact=True)
         self.errors = page.get_by_role("alert")
-        self.save_button = button("button", name="Save", exact=True)
-        self.cancel_button = button("button", name="Cancel", exact=True)
+        self.save_button = role("button", name="Save", exact=True)
+        self.cancel_button = role("button", name="Cancel", exact=True)
 
     # -- rows -------------------------------------------------------------------------
     def apply_checkbox(self, doc_no: str) -> Locator:
@@ -174,7 +176,7 @@ class PaymentEntryPage(ErpPage):
 
     def visible_documents(self) -> list[str]:
         """Document numbers of the Apply rows on the current page."""
-        labels = self.page.get_by_role("checkbox", name=re.compile(r"^Apply ")).all()
+        labels = self.apply_grid.get_by_role("checkbox", name=re.compile(r"^Apply ")).all()
         return [str(box.get_attribute("aria-label"))[len("Apply ") :] for box in labels]
 
     def apply(self, doc_no: str, amount: Decimal, *, discount: Decimal | None = None) -> None:
