@@ -8,8 +8,8 @@ URLs of the review queue and the ERP, and keeps both up until Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import signal
-import socket
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -26,14 +26,12 @@ console = Console()
 def _serve_review_queue(engine: object, port: int) -> str:
     import uvicorn
 
+    from fixtures.mail_rig.net import free_port
     from shared.review.web import create_review_app
 
-    if port == 0:  # any free port
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-    config = uvicorn.Config(create_review_app(engine), host="127.0.0.1", port=port,  # type: ignore[arg-type]
-                            log_level="warning")
+    port = port or free_port()  # 0: any free port
+    review_app = create_review_app(engine)  # type: ignore[arg-type]
+    config = uvicorn.Config(review_app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
     return f"http://127.0.0.1:{port}/"
@@ -44,7 +42,8 @@ def run_demo(
         "var/demo"),
     serve: Annotated[bool, typer.Option(
         help="Keep the ERP and the review queue up until Ctrl-C (--no-serve: exit).")] = True,
-    review_port: Annotated[int, typer.Option(help="Port of the review-queue pages (0: any free port).")] = 8070,
+    review_port: Annotated[int, typer.Option(
+        help="Port of the review-queue pages (0: any free port).")] = 8070,
     write_data: Annotated[Path | None, typer.Option(
         help="Only write the demo scenario folder here, and exit.")] = None,
 ) -> None:
@@ -101,7 +100,5 @@ def run_demo(
             console.print("Serving until Ctrl-C ...")
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
-            except KeyboardInterrupt:
-                pass
