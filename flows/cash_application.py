@@ -20,7 +20,6 @@ from shared.mail.sources import MailSource
 from shared.matching.run import DecideSummary, decide_pending
 from shared.store import (
     count_postings,
-    get_customers,
     read_transaction,
     upsert_customers,
     upsert_open_items,
@@ -63,10 +62,8 @@ def run_cash_application(
     """One cash-application run; ``post=None`` decides but leaves postings queued."""
     summary = CashApplicationSummary()
     load_ledger(engine, ledger_dir)
-    with read_transaction(engine) as session:
-        customers = get_customers(session)
     read_statements(engine, statements_dir, summary.read)
-    read_mailbox(engine, mail_source, customers, summary.read)
+    read_mailbox(engine, mail_source, summary=summary.read)
     summary.decided = decide_pending(engine)
     if post is not None:
         summary.posted, summary.posting_failed = post(engine)

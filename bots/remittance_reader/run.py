@@ -21,13 +21,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bots.remittance_reader.bank.csv_export import read_csv_export
 from bots.remittance_reader.bank.entry import StatementEntry, StatementError
+from bots.remittance_reader.bank.formats import read_statement
+from bots.remittance_reader.context import ReadingContext
 from bots.remittance_reader.mail.remittance import MailReading, read_mail
-from shared.domain import Customer, Payment, ReviewKind
+from shared.domain import Payment, ReviewKind
 from shared.mail.sources import MailSource, RawMessage
 from shared.store import (
     MessageStatus,
+    get_customers,
+    get_open_items,
+    read_transaction,
     open_review_item,
     record_message,
     save_remittance,
@@ -36,11 +40,10 @@ from shared.store import (
     write_transaction,
 )
 
-__all__ = ["ReadSummary", "read_mailbox", "read_statements"]
+__all__ = ["ReadSummary", "load_context", "message_uid", "read_mailbox", "read_statements"]
 
 log = logging.getLogger(__name__)
 _ACTOR = "bot:remittance_reader"
-_READERS = {".csv": read_csv_export}
 
 
 @dataclass
@@ -56,11 +59,15 @@ class ReadSummary:
 
 
 def _payment(entry: StatementEntry) -> Payment:
+    text = entry.free_text
+    if entry.structured_ref and entry.structured_ref not in text:
+        text = f"{text} {entry.structured_ref}".strip()
     return Payment(
         payment_id=entry.payment_id, amount=entry.amount, currency=entry.currency,
-        value_date=entry.value_date, payer_name=entry.payer_name or None,
+        value_date=entry.value_date, payer_name=entry.payer_name or entry.ultimate_payer or None,
         payer_account=entry.payer_account or None, payer_bank=entry.payer_bank_id or None,
-        text=entry.free_text or None, source=entry.source_file,
+        text=text or None, receiving_account=entry.receiving_account or None,
+        source=entry.source_file,
     )
 
 
@@ -70,11 +77,10 @@ def read_statements(
     """Store every credit entry of every statement file in ``folder`` as a Payment."""
     summary = summary or ReadSummary()
     for path in sorted(folder.iterdir()):
-        reader = _READERS.get(path.suffix.lower())
-        if reader is None:
+        if not path.is_file() or path.name.startswith("."):
             continue
         try:
-            entries = reader(path)
+            entries = read_statement(path)
         except StatementError as exc:
             log.warning("statement %s not readable: %s", path.name, exc)
             with write_transaction(engine) as session:
@@ -92,7 +98,8 @@ def read_statements(
     return summary
 
 
-def _uid(message: RawMessage) -> tuple[int, int]:
+def message_uid(message: RawMessage) -> tuple[int, int]:
+    """The (uidvalidity, uid) a message is recorded under in the store."""
     if ":" in message.key:
         validity, _, uid = message.key.partition(":")
         return int(validity), int(uid)
@@ -110,21 +117,47 @@ def _review_for(reading: MailReading) -> tuple[ReviewKind, str] | None:
     return None
 
 
+def _review_payload(reading: MailReading, message: RawMessage) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "message_id": reading.message_id, "sender": reading.sender,
+        "subject": reading.subject, "source": message.source, "key": message.key,
+    }
+    if reading.problems:
+        payload["problems"] = reading.problems
+    if reading.referenced_docs:
+        payload["documents"] = reading.referenced_docs
+    if reading.promised_date is not None:
+        payload["promised_date"] = reading.promised_date.isoformat()
+    if reading.remittance is not None:
+        payload["remittance_id"] = reading.remittance.remittance_id
+    return payload
+
+
+def load_context(engine: Engine) -> ReadingContext:
+    """The customers and open items in the store, indexed for reading."""
+    with read_transaction(engine) as session:
+        return ReadingContext.build(get_customers(session), get_open_items(session))
+
+
 def read_mailbox(
-    engine: Engine, source: MailSource, customers: list[Customer],
+    engine: Engine, source: MailSource, context: ReadingContext | None = None,
     summary: ReadSummary | None = None,
 ) -> ReadSummary:
-    """Read every new message of ``source`` into the store (see the module invariants)."""
+    """Read every new message of ``source`` into the store (see the module invariants).
+
+    ``context`` defaults to the customers and open items in the store.
+    """
     summary = summary or ReadSummary()
+    context = context or load_context(engine)
     for message in source.fetch_new():
-        validity, uid = _uid(message)
+        validity, uid = message_uid(message)
         with write_transaction(engine) as session:
             seen = record_message(session, source=message.source, uidvalidity=validity, uid=uid,
                                   message_id=None)
         if seen.status.final:
             source.mark_processed(message, failed=seen.status is MessageStatus.FAILED)
             continue
-        reading = read_mail(message.raw, customers, source=message.key)
+        reading = read_mail(message.raw, context, source=message.key)
         review = _review_for(reading)
         with write_transaction(engine) as session:
             if reading.remittance is not None:
@@ -133,15 +166,13 @@ def read_mailbox(
             if review is not None:
                 kind, title = review
                 open_review_item(session, kind=kind, title=title, actor=_ACTOR,
-                                 payload={"message_id": reading.message_id,
-                                          "sender": reading.sender, "subject": reading.subject,
-                                          "source": message.source, "key": message.key},
+                                 payload=_review_payload(reading, message),
                                  key=f"mail:{message.source}:{message.key}")
                 summary.review_items += 1
             failed = reading.review_reason is not None
             set_message_status(session, source=message.source, uidvalidity=validity, uid=uid,
                                status=MessageStatus.FAILED if failed else MessageStatus.PROCESSED,
-                               error=reading.review_reason)
+                               kind=reading.kind, error=reading.review_reason)
         source.mark_processed(message, failed=failed)
         summary.mails_read += 1
         summary.by_kind[reading.kind] = summary.by_kind.get(reading.kind, 0) + 1

@@ -99,6 +99,8 @@ class Remittance(FrozenModel):
     currency: Currency | None = None
     payment_date: date | None = None
     total_paid: Money | None = None
+    payment_ref: str | None = None  # the payer's own payment number, as printed
+    problem: str | None = None  # why the advice cannot be trusted as read, if so
     lines: tuple[RemittanceLine, ...] = ()
 
     @property

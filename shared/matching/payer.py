@@ -77,7 +77,11 @@ class PayerDirectory:
         owners = self._by_account.get(account, []) if account else []
         if len(owners) == 1:
             return PayerMatch(owners[0], 1.0, f"payer account {account} is on file")
-        name = normalise_name(payment.payer_name or "")
+        return self.identify_name(payment.payer_name or "")
+
+    def identify_name(self, printed: str) -> PayerMatch | None:
+        """The customer a printed payer name belongs to, when it is clearly one."""
+        name = normalise_name(printed)
         if not name:
             return None
         best: dict[str, tuple[float, Customer]] = {}
@@ -92,6 +96,4 @@ class PayerDirectory:
         if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < _MARGIN:
             return None
         score, customer = ranked[0]
-        return PayerMatch(
-            customer, score / 100, f"payer name {payment.payer_name!r} matches {customer.name!r}"
-        )
+        return PayerMatch(customer, score / 100, f"payer name {printed!r} matches {customer.name!r}")

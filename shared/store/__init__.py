@@ -43,6 +43,7 @@ from shared.store.mail import (
     MailMessage,
     MessageStatus,
     find_by_message_id,
+    list_messages,
     record_message,
     set_message_status,
 )
@@ -57,7 +58,12 @@ from shared.store.outbox import (
     mark_posting_failed,
     requeue_posting,
 )
-from shared.store.payments import get_payment, list_undecided_payments, upsert_payment
+from shared.store.payments import (
+    get_payment,
+    list_payments,
+    list_undecided_payments,
+    upsert_payment,
+)
 from shared.store.remittances import get_remittance, list_remittances, save_remittance
 from shared.store.review import (
     claim_review_item,
@@ -83,6 +89,7 @@ __all__ = [
     "engine_from_settings",
     "enqueue_posting",
     "find_by_message_id",
+    "list_messages",
     "get_customers",
     "get_open_items",
     "get_payment",
@@ -92,6 +99,7 @@ __all__ = [
     "latest_decision",
     "list_remittances",
     "list_review_items",
+    "list_payments",
     "list_undecided_payments",
     "make_engine",
     "mark_posted",

@@ -30,6 +30,7 @@ __all__ = [
     "MailMessage",
     "MessageStatus",
     "find_by_message_id",
+    "list_messages",
     "record_message",
     "set_message_status",
 ]
@@ -58,6 +59,7 @@ class MailMessage:
     uid: int
     message_id: str | None
     status: MessageStatus
+    kind: str | None
     error: str | None
     first_seen_at: datetime
     updated_at: datetime
@@ -103,10 +105,14 @@ def set_message_status(
     uidvalidity: int,
     uid: int,
     status: MessageStatus,
+    kind: str | None = None,
     error: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Set the status of a recorded message (commit it with the work it stands for)."""
+    """Set the status of a recorded message (commit it with the work it stands for).
+
+    ``kind`` is what the reader read it as (remittance, dispute, promise_to_pay, other).
+    """
     changed = rows_changed(
         session,
         update(MailMessageRow)
@@ -115,7 +121,7 @@ def set_message_status(
             MailMessageRow.uidvalidity == uidvalidity,
             MailMessageRow.uid == uid,
         )
-        .values(status=status.value, error=error, updated_at=now or utcnow()),
+        .values(status=status.value, kind=kind, error=error, updated_at=now or utcnow()),
     )
     if changed != 1:
         raise RecordNotFoundError("mail message", (source, uidvalidity, uid))
@@ -129,6 +135,14 @@ def find_by_message_id(session: Session, *, message_id: str) -> list[MailMessage
         .order_by(MailMessageRow.id)
     )
     return [_message(row) for row in rows]
+
+
+def list_messages(session: Session, *, source: str | None = None) -> list[MailMessage]:
+    """Every recorded message (of one source, if given), in the order first seen."""
+    query = select(MailMessageRow).order_by(MailMessageRow.id)
+    if source is not None:
+        query = query.where(MailMessageRow.source == source)
+    return [_message(row) for row in session.scalars(query)]
 
 
 def _by_uid(source: str, uidvalidity: int, uid: int) -> Select[tuple[MailMessageRow]]:
@@ -146,6 +160,7 @@ def _message(row: MailMessageRow) -> MailMessage:
         uid=row.uid,
         message_id=row.message_id,
         status=MessageStatus(row.status),
+        kind=row.kind,
         error=row.error,
         first_seen_at=row.first_seen_at,
         updated_at=row.updated_at,

@@ -18,7 +18,7 @@ from shared.store.engine import insert_new
 from shared.store.tables import DecisionRow, PaymentRow
 from shared.store.types import utcnow
 
-__all__ = ["get_payment", "list_undecided_payments", "upsert_payment"]
+__all__ = ["get_payment", "list_payments", "list_undecided_payments", "upsert_payment"]
 
 _FIELDS = tuple(Payment.model_fields)
 
@@ -50,6 +50,12 @@ def get_payment(session: Session, *, payment_id: PaymentId) -> Payment | None:
     """The payment with this bank reference, or None."""
     row = session.get(PaymentRow, payment_id)
     return None if row is None else _payment(row)
+
+
+def list_payments(session: Session) -> list[Payment]:
+    """Every stored payment, in value-date order, then by id."""
+    query = select(PaymentRow).order_by(PaymentRow.value_date, PaymentRow.payment_id)
+    return [_payment(row) for row in session.scalars(query)]
 
 
 def list_undecided_payments(session: Session, *, limit: int | None = None) -> list[Payment]:

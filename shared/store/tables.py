@@ -143,6 +143,8 @@ class RemittanceRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     payment_date: Mapped[date | None] = mapped_column(Date)
     total_paid: Mapped[Decimal | None]
+    payment_ref: Mapped[str | None] = mapped_column(String(KEY))
+    problem: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
 
 
@@ -181,6 +183,7 @@ class MailMessageRow(Base):
     uid: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     first_seen_at: Mapped[datetime]
     updated_at: Mapped[datetime]

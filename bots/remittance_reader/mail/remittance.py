@@ -1,114 +1,251 @@
 """From one mail to what the matcher needs: its kind and, for remittances, the advice.
 
-Contract: :func:`read_mail` never raises for bad content.  A remittance whose lines
-cannot be found, or whose lines do not add up to the stated total, comes back with a
-``review_reason`` instead of a remittance, so a person looks at it.
+Contract: :func:`read_mail` never raises for bad content.  The steps:
+
+1. parse the MIME (``mail.message``) and turn the body and every attachment into
+   :class:`DocumentContent` (``extract.*``, one reader per channel);
+2. read remittance lines from each document's tables (``extract.tables``) and keep the
+   document whose lines best agree with the advice's stated total (the same advice is
+   often sent as text *and* HTML, or as a body *and* a PDF: it is never counted twice);
+3. find the customer (sender address, printed payer) and resolve every printed
+   reference to our document number (``shared.matching.refs``);
+4. classify the mail (``classify``).
+
+A remittance whose lines cannot be found, or do not add up to a stated total, still
+comes back with what was read, plus a ``review_reason``; the store keeps the advice
+with that ``problem`` and the matcher does not post from it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html as html_module
+import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 
 from bots.remittance_reader.classify import MailKind, classify
-from bots.remittance_reader.extract.tables import (
-    ExtractedLine,
-    html_tables,
-    lines_from_rows,
-    text_rows,
+from bots.remittance_reader.context import ReadingContext
+from bots.remittance_reader.extract.advice_fields import (
+    AdviceFields,
+    advice_fields,
+    parse_printed_date,
 )
+from bots.remittance_reader.extract.attachments import read_attachment
+from bots.remittance_reader.extract.document import DocumentContent
+from bots.remittance_reader.extract.layout import text_tables
+from bots.remittance_reader.extract.tables import ExtractedLine, html_tables, lines_from_tables
 from bots.remittance_reader.mail.message import ParsedMail, parse_message
-from shared.domain import Customer, Remittance, RemittanceLine
+from shared.domain import DocType, Remittance, RemittanceLine
 from shared.matching.reasons import reason_code_for
-from shared.money import MoneyParseError, parse_amount
+from shared.money import ZERO
 
 __all__ = ["MailReading", "read_mail"]
 
-_TOTAL = re.compile(
-    r"(?:total(?: paid| payment| amount)?|payment amount|amount)\s*:?\s*(?:USD|EUR|GBP|[$€£])?\s*"
-    r"([-(]?\d[\d.,' ]*\d)", re.IGNORECASE)
+log = logging.getLogger(__name__)
+
+_TAGS = re.compile(r"<[^>]+>")
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
+_PROMISE_AT = re.compile(r"\b(pay|paid|settle[d]?|zahlen|payer|pagar)\b.*?\b(on|by|am|le|el)\b",
+                         re.IGNORECASE | re.DOTALL)
+_BLOCK_END = re.compile(r"<br\s*/?>|</(p|div|tr|h\d|li|table)>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class MailReading:
-    """What one mail said: ``kind``, and a ``remittance`` or a ``review_reason``."""
+    """What one mail said: ``kind``, and a ``remittance`` and/or a ``review_reason``."""
 
     message_id: str
     sender: str
     subject: str
     kind: MailKind
+    channel: str = "text"
     remittance: Remittance | None = None
     review_reason: str | None = None
+    problems: list[str] = field(default_factory=list)  # documents that could not be read
+    referenced_docs: list[str] = field(default_factory=list)  # disputes, promises
+    promised_date: date | None = None  # promises to pay
 
 
-def _lines(mail: ParsedMail) -> list[ExtractedLine]:
-    for table in html_tables(mail.html):
-        if found := lines_from_rows(table):
-            return found
-    return lines_from_rows(text_rows(mail.text))
+@dataclass(frozen=True)
+class _Candidate:
+    document: DocumentContent
+    lines: list[ExtractedLine]
+    origin: str  # channel to report: the document's, or "forwarded"/"zip"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.paid for line in self.lines), ZERO)
 
 
-def _stated_total(text: str) -> Decimal | None:
-    for match in _TOTAL.finditer(text):
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body (tags dropped, block ends kept as line breaks)."""
+    text = _BLOCK_END.sub("\n", _SCRIPT_STYLE.sub(" ", html))
+    text = _TAGS.sub(" ", text)
+    lines = (" ".join(line.split()) for line in html_module.unescape(text).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _documents(mail: ParsedMail) -> list[tuple[DocumentContent, str]]:
+    """The body and every attachment as documents, each with the channel to report."""
+    found: list[tuple[DocumentContent, str]] = []
+    wrapper = "forwarded" if mail.forwarded else None
+    if mail.html.strip():
+        doc = DocumentContent("body.html", "html", text=html_to_text(mail.html),
+                              tables=html_tables(mail.html))
+        found.append((doc, wrapper or "html"))
+    if mail.text.strip():
+        doc = DocumentContent("body", "text", text=mail.text, tables=text_tables(mail.text))
+        found.append((doc, wrapper or "text"))
+    for part in mail.parts:
         try:
-            return parse_amount(match.group(1))
-        except MoneyParseError:
+            documents = read_attachment(part.name, part.content_type, part.data)
+        except Exception as exc:  # a reader bug must not stop the batch
+            log.exception("attachment %s of %s not read", part.name, mail.message_id)
+            documents = [DocumentContent(part.name, "other",
+                                         problem=f"attachment could not be read ({exc})")]
+        zipped = len(documents) > 1 or any(d.name != part.name for d in documents)
+        for doc in documents:
+            found.append((doc, wrapper or ("zip" if zipped else doc.channel)))
+    return found
+
+
+def _best(candidates: list[_Candidate], totals: list[Decimal]) -> _Candidate | None:
+    """The document whose lines agree with a stated total; else the one with most lines."""
+    readable = [c for c in candidates if c.lines]
+    if not readable:
+        return None
+    return max(readable, key=lambda c: (c.total in totals, len(c.lines), c.origin != "text"))
+
+
+def _resolve(lines: list[ExtractedLine], context: ReadingContext,
+             customers: set[str]) -> list[RemittanceLine]:
+    """Resolve printed references, strong ones first, then the rest within their customers."""
+    first = [context.refs.resolve(x.ref_as_printed, amounts=_amounts(x)) for x in lines]
+    known = set(customers) | {m.customer_id for m in first if m is not None and m.strong}
+    out = []
+    for line, early in zip(lines, first, strict=True):
+        match = context.refs.resolve(line.ref_as_printed, customer_ids=known,
+                                     amounts=_amounts(line)) if known else early
+        doc_no = match.doc_no if match is not None else None
+        out.append(_remittance_line(line, doc_no, context))
+    return out
+
+
+def _amounts(line: ExtractedLine) -> list[Decimal]:
+    values = [abs(line.paid), abs(line.paid + line.discount), abs(line.paid + line.deduction)]
+    if line.gross is not None:
+        values.append(abs(line.gross))
+    return values + [-v for v in values]
+
+
+def _remittance_line(x: ExtractedLine, doc_no: str | None,
+                     context: ReadingContext) -> RemittanceLine:
+    paid, gross = x.paid, x.gross
+    item = context.refs.items.get(doc_no) if doc_no else None
+    if item is not None and item.doc_type is DocType.CREDIT_MEMO and paid > 0:
+        # Credit memos are negative; advices print them either way.
+        paid, gross = -paid, (-gross if gross is not None and gross > 0 else gross)
+    if gross is not None and gross != paid + x.deduction + x.discount:
+        gross = None
+    return RemittanceLine(
+        ref_as_printed=x.ref_as_printed[:200],
+        doc_no=doc_no,
+        gross=gross,
+        deduction=x.deduction,
+        discount=x.discount,
+        paid=paid,
+        reason_code=reason_code_for(x.reason) if x.deduction else None,
+        reason_text=x.reason or None,
+    )
+
+
+def _referenced_docs(text: str, context: ReadingContext, customers: set[str]) -> list[str]:
+    """Our documents named in a dispute or a promise to pay."""
+    docs: list[str] = []
+    for token in re.findall(r"[A-Za-z]*[-/]?\d[\w\-/]*", text):
+        token = token.strip("-/.,")
+        if not context.looks_like_ref(token):
             continue
-    return None
+        match = context.refs.resolve(token, customer_ids=customers)
+        if match is not None and match.doc_no not in docs:
+            docs.append(match.doc_no)
+    return docs
 
 
-def _customer_for(sender: str, customers: Iterable[Customer]) -> Customer | None:
-    domain = sender.rpartition("@")[2]
-    owners = [c for c in customers if sender in c.remit_emails]
-    if not owners and domain:
-        owners = [c for c in customers if any(e.endswith("@" + domain) for e in c.remit_emails)]
-    return owners[0] if len(owners) == 1 else None
-
-
-def read_mail(raw: bytes, customers: Iterable[Customer], *, source: str) -> MailReading:
-    """Classify one mail and, for a remittance, extract and cross-check its lines."""
+def read_mail(raw: bytes, context: ReadingContext, *, source: str) -> MailReading:
+    """Classify one mail and, for a remittance, extract, resolve and cross-check its lines."""
     mail = parse_message(raw)
-    found = _lines(mail)
-    kind = classify(mail.subject, mail.readable_text, has_lines=bool(found))
-    reading = MailReading(mail.message_id or source, mail.sender, mail.subject, kind)
+    documents = _documents(mail)
+    texts = [mail.subject] + [doc.text for doc, _ in documents if doc.text]
+    fields = advice_fields("\n".join(texts))
+    candidates = [
+        _Candidate(doc, lines_from_tables(doc.tables, context.looks_like_ref), origin)
+        for doc, origin in documents
+    ]
+    best = _best(candidates, fields.totals)
+    body = next((doc.text for doc, _ in documents if doc.name in ("body", "body.html")), "")
+    kind = classify(mail.subject, body, has_lines=best is not None)
+    problems = [f"{doc.name}: {doc.problem}" for doc, _ in documents if doc.problem]
+    reading = MailReading(
+        message_id=mail.message_id or source, sender=mail.sender, subject=mail.subject,
+        kind=kind, problems=problems,
+    )
+    customers = context.customers_for_sender(mail.sender, fields.payer)
+    if kind in ("dispute", "promise_to_pay"):
+        mentioned = _referenced_docs(f"{mail.subject}\n{body}", context, customers)
+        promised = None
+        if kind == "promise_to_pay" and (at := _PROMISE_AT.search(body)) is not None:
+            promised = parse_printed_date(body[at.end():at.end() + 40], day_first=False)
+        return replace(reading, referenced_docs=mentioned, promised_date=promised)
     if kind != "remittance":
         return reading
-    if not found:
+    if best is None:
         reason = "remittance without readable lines"
-        if mail.attachments:
-            names = ", ".join(name or ctype for name, ctype in mail.attachments)
-            reason += f" (attachments not read yet: {names})"
+        if problems:
+            reason += ": " + "; ".join(problems)
+        elif mail.parts:
+            reason += " (attachments: " + ", ".join(p.name or p.content_type for p in mail.parts)
+            reason += ")"
         return replace(reading, review_reason=reason)
-    lines = [
-        RemittanceLine(
-            ref_as_printed=x.ref_as_printed,
-            gross=x.gross if x.gross is not None and x.gross == x.paid + x.deduction + x.discount
-            else None,
-            deduction=x.deduction,
-            discount=x.discount,
-            paid=x.paid,
-            reason_code=reason_code_for(x.reason) if x.deduction else None,
-            reason_text=x.reason or None,
-        )
-        for x in found
-    ]
-    total = _stated_total(mail.readable_text)
-    lines_paid = sum((line.paid for line in lines), Decimal("0.00"))
-    if total is not None and total != lines_paid:
-        mismatch = f"lines add up to {lines_paid}, the advice says {total}"
-        return replace(reading, review_reason=mismatch)
-    customer = _customer_for(mail.sender, customers)
+    return _with_remittance(reading, best, fields, context, customers, source)
+
+
+def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceFields,
+                     context: ReadingContext, customers: set[str], source: str) -> MailReading:
+    lines = _resolve(best.lines, context, customers)
+    lines_paid = sum((line.paid for line in lines), ZERO)
+    problem = None
+    if fields.totals and lines_paid not in fields.totals:
+        stated = ", ".join(str(t) for t in fields.totals)
+        problem = f"lines add up to {lines_paid}, the advice says {stated}"
+    owners = customers or {context.refs.items[x.doc_no].customer_id
+                           for x in lines if x.doc_no is not None}
+    # The parent when a group pays: the customer that is not a subsidiary of another one.
+    customer_id = _payer_of(owners, context)
     remittance = Remittance(
         # Message-IDs can be long; the id only needs to be stable per mail.
         remittance_id="R-" + hashlib.sha256(reading.message_id.encode()).hexdigest()[:24],
         source=source,
-        channel="html" if mail.html and html_tables(mail.html) else "text",
-        customer_id=customer.customer_id if customer else None,
-        payer_name=mail.sender_name or None,
-        total_paid=total if total is not None else lines_paid,
+        channel=best.origin,
+        customer_id=customer_id,
+        payer_name=fields.payer,
+        currency=fields.currency,
+        payment_date=fields.payment_date,
+        payment_ref=fields.payment_ref,
+        total_paid=lines_paid if problem is None else max(fields.totals),
+        problem=problem,
         lines=tuple(lines),
     )
-    return replace(reading, remittance=remittance)
+    return replace(reading, channel=best.origin, remittance=remittance, review_reason=problem)
+
+
+def _payer_of(owners: set[str], context: ReadingContext) -> str | None:
+    if len(owners) == 1:
+        return next(iter(owners))
+    parents = {c.parent_id for c in context.customers if c.customer_id in owners and c.parent_id}
+    if len(parents) == 1 and (parent := next(iter(parents))) is not None:
+        return parent
+    return None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bots.remittance_reader.bank.csv_export import read_csv_export
+from bots.remittance_reader.context import ReadingContext
 from bots.remittance_reader.mail.remittance import read_mail
 from fixtures.demo_data import generate_scenario
 from shared.domain import Decision, DecisionKind, Payment
@@ -31,7 +32,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Decision], d
                 text=e.free_text)
         for f in (d / "bank").glob("*.csv") for e in read_csv_export(f) if e.credit
     ]
-    readings = [read_mail(f.read_bytes(), customers, source=f.name)
+    context = ReadingContext.build(customers, items)
+    readings = [read_mail(f.read_bytes(), context, source=f.name)
                 for f in sorted((d / "mail").glob("*.eml"))]
     decisions = decide_batch(payments, customers=customers, open_items=items,
                              remittances=[r.remittance for r in readings if r.remittance])

@@ -1,0 +1,201 @@
+"""From a reference as a customer printed it to our document number.
+
+Customers quote our documents in many spellings: ``INV-2026-000451``,
+``INV2026000451``, ``2026-000451``, ``NW2026000451``, just ``451``, their own PO
+number, or with a typing or OCR slip (``INV-2025-000961`` for ``INV-2025-009061``).
+:class:`ReferenceIndex` answers "which of our documents can this be?" with the
+evidence of each candidate, and :meth:`ReferenceIndex.resolve` picks one only when
+the evidence leaves a single candidate:
+
+1. the same document number after normalisation (``exact``), or the same year and
+   sequence digits with any prefix (``digits``);
+2. the customer's purchase-order number (``po``);
+3. the bare sequence number, ``451`` (``sequence``);
+4. one typing or OCR slip in the digits (``typo``).
+
+Weak kinds (``po``, ``sequence``, ``typo``) only count within the customers the
+remittance is already known to come from, or when a printed amount confirms the
+candidate; between several candidates the printed amount decides, or nothing is
+resolved.  Refusing to resolve is always safe: the line stays unresolved and the
+matcher sends the payment to review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from shared.domain import Customer, DocType, OpenItem
+
+__all__ = ["RefKind", "RefMatch", "ReferenceIndex"]
+
+RefKind = Literal["exact", "digits", "po", "sequence", "typo"]
+STRONG: frozenset[RefKind] = frozenset({"exact", "digits"})
+
+_NON_ALNUM = re.compile(r"[^A-Z0-9]")
+_DOC_NO = re.compile(r"^(INV|CM|DM)-(\d{4})-(\d+)$")
+# Letters OCR and hurried typists put where digits belong.
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1",
+                                   "Z": "2", "S": "5", "G": "6", "B": "8"})
+_TYPE_HINTS: tuple[tuple[str, DocType], ...] = (
+    ("CM", DocType.CREDIT_MEMO), ("CN", DocType.CREDIT_MEMO), ("GUT", DocType.CREDIT_MEMO),
+    ("DM", DocType.DEBIT_MEMO), ("DN", DocType.DEBIT_MEMO),
+)
+
+
+@dataclass(frozen=True)
+class RefMatch:
+    """One candidate document for a printed reference, and why."""
+
+    doc_no: str
+    kind: RefKind
+    customer_id: str
+
+    @property
+    def strong(self) -> bool:
+        return self.kind in STRONG
+
+
+def _norm(text: str) -> str:
+    return _NON_ALNUM.sub("", text.upper())
+
+
+def _type_hint(norm: str) -> DocType | None:
+    letters = re.sub(r"\d", " ", norm).split()
+    prefix = letters[0] if letters else ""
+    for hint, doc_type in _TYPE_HINTS:
+        if prefix.endswith(hint):
+            return doc_type
+    return None
+
+
+class ReferenceIndex:
+    """Our open documents indexed by every way customers refer to them."""
+
+    def __init__(self, items: Iterable[OpenItem], customers: Iterable[Customer] = ()) -> None:
+        self.items = {item.doc_no: item for item in items}
+        self._exact: dict[str, str] = {}
+        self._digits: dict[str, list[str]] = defaultdict(list)
+        self._po: dict[str, list[str]] = defaultdict(list)
+        self._sequence: dict[int, list[str]] = defaultdict(list)
+        self._digits_by_length: dict[int, list[str]] = defaultdict(list)
+        for doc_no, item in self.items.items():
+            self._exact[_norm(doc_no)] = doc_no
+            if parsed := _DOC_NO.match(doc_no):
+                digits = parsed.group(2) + parsed.group(3)
+                self._digits[digits].append(doc_no)
+                self._digits_by_length[len(digits)].append(digits)
+                self._sequence[int(parsed.group(3))].append(doc_no)
+            if item.po_number and (po := _norm(item.po_number)):
+                self._po[po].append(doc_no)
+        children: dict[str, set[str]] = defaultdict(set)
+        self._parent: dict[str, str] = {}
+        for customer in customers:
+            if customer.parent_id:
+                children[customer.parent_id].add(customer.customer_id)
+                self._parent[customer.customer_id] = customer.parent_id
+        self._children = dict(children)
+
+    # -- customers ---------------------------------------------------------------
+
+    def group_of(self, customer_ids: Iterable[str]) -> set[str]:
+        """The customers, their parents and their subsidiaries (who may pay for whom)."""
+        group: set[str] = set()
+        for cid in customer_ids:
+            parent = self._parent.get(cid, cid)
+            group |= {cid, parent} | self._children.get(cid, set()) | self._children.get(
+                parent, set())
+        return group
+
+    # -- candidates --------------------------------------------------------------
+
+    def candidates(self, ref: str) -> list[RefMatch]:
+        """Every document ``ref`` may stand for, strongest evidence first."""
+        norm = _norm(ref)
+        if not norm:
+            return []
+        if (doc := self._exact.get(norm)) is not None:
+            return [self._match(doc, "exact")]
+        found: list[RefMatch] = []
+        digits = self._digit_part(norm)
+        if digits and (docs := self._digits.get(digits)):
+            hint = _type_hint(norm)
+            typed = [d for d in docs if self.items[d].doc_type is hint] if hint else []
+            found += [self._match(d, "digits") for d in (typed or docs)]
+        if norm in self._po:
+            found += [self._match(d, "po") for d in self._po[norm]]
+        if norm.isdigit() and len(norm) <= 6:
+            found += [self._match(d, "sequence") for d in self._sequence.get(int(norm), [])]
+        if not found and digits and len(digits) >= 8:
+            found += [self._match(d, "typo") for d in self._typos(digits)]
+        return _unique(found)
+
+    def resolve(
+        self,
+        ref: str,
+        *,
+        customer_ids: Collection[str] = (),
+        amounts: Collection[Decimal] = (),
+    ) -> RefMatch | None:
+        """The one document ``ref`` stands for, or ``None`` when it is not clear.
+
+        ``customer_ids`` are the customers the remittance is known to come from (their
+        groups are searched); ``amounts`` are the amounts printed on the line (gross,
+        paid, gross less discount), used to confirm weak evidence and to choose.
+        """
+        found = self.candidates(ref)
+        if not found:
+            return None
+        group = self.group_of(customer_ids) if customer_ids else set()
+        if group:
+            inside = [m for m in found if m.customer_id in group]
+            found = inside or [m for m in found if m.strong]
+        confirmed = [m for m in found if self._amount_fits(m.doc_no, amounts)]
+        for pool in (found, confirmed):
+            if len(pool) == 1 and (pool[0].strong or group or pool is confirmed):
+                return pool[0]
+        strong = [m for m in confirmed if m.strong]
+        return strong[0] if len(strong) == 1 else None
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _match(self, doc_no: str, kind: RefKind) -> RefMatch:
+        return RefMatch(doc_no, kind, self.items[doc_no].customer_id)
+
+    def _digit_part(self, norm: str) -> str:
+        """Year and sequence digits of a reference with any letter prefix."""
+        match = re.search(r"(\d{4})(\d{5,6})$", norm)
+        if match is None:
+            repaired = re.sub(r"^[A-Z]*", "", norm).translate(_DIGIT_LOOKALIKES)
+            match = re.fullmatch(r"(\d{4})(\d{5,6})", repaired)
+        return match.group(1) + match.group(2) if match else ""
+
+    def _typos(self, digits: str) -> list[str]:
+        near = [
+            known for known in self._digits_by_length.get(len(digits), [])
+            if known[:3] == digits[:3] and DamerauLevenshtein.distance(known, digits) == 1
+        ]
+        return [doc for known in near for doc in self._digits[known]]
+
+    def _amount_fits(self, doc_no: str, amounts: Collection[Decimal]) -> bool:
+        item = self.items[doc_no]
+        values = {item.open_amount, item.amount}
+        if item.discount_amount is not None:
+            values |= {item.open_amount - item.discount_amount, item.amount - item.discount_amount}
+        return any(a in values for a in amounts)
+
+
+def _unique(matches: list[RefMatch]) -> list[RefMatch]:
+    seen: set[str] = set()
+    out = []
+    for match in matches:
+        if match.doc_no not in seen:
+            seen.add(match.doc_no)
+            out.append(match)
+    return out
