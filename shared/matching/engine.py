@@ -1,33 +1,31 @@
-"""Decide each payment: post it automatically, or send it to a person.
+"""Decide each payment: post it automatically, or send it to a person with suggestions.
 
-This is the first, conservative engine.  It posts only what it can prove:
+For each payment, in value-date order against one evolving ledger (policy rule 1):
 
-1. the payer is identified (known account, or a clear name match);
-2. the documents come from the payment's remittance (lines resolved exactly to our
-   document numbers) or from exact references in the bank text;
-3. every document is open, in the payment's currency and belongs to the payer or a
-   subsidiary; nothing closes more than its open amount; the payment covers the
-   applications, and any excess goes on account;
-4. without references, the amount equals exactly one open item or exactly one small
-   combination of the payer's open items (policy rule 11).
+1. **Wrong pocket.**  Text naming the sister company goes to review (``wrong_pocket``).
+2. **Who paid.**  Known bank account, or the payer name as banks print it
+   (``payer.py``); platforms paying on behalf are read through (``OBO``, ``*``).
+3. **Which documents.**  The linked remittance's resolved lines (``linking.py``), else
+   the references in the payment's text resolved within the payer's group, weak ones
+   only when confirmed (``refs.py``, ``bank_text.py``).
+4. **How much on each.**  By the policy (``allocation.py``): discounts, deductions,
+   partial payments, credit memos, bank fees, overpayment on account.
+5. **No reference at all.**  The amount must equal exactly one open item or one
+   combination of the customer's (``amount_only.py``), or it is ``ambiguous``.
 
-Anything else goes to review with the exception name (``unidentified``,
-``ambiguous``, ``currency_mismatch``, ``duplicate``) or a plain reason, and, where it
-can, ranked suggestions.  Each decision carries its evidence in words.
+Anything not proven goes to review with the exception name (``unidentified``,
+``ambiguous``, ``currency_mismatch``, ``duplicate``, ``wrong_pocket``) or a plain
+reason, and the best proposal first among its suggestions.  Every decision carries its
+evidence in words.
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from itertools import combinations
 
 from shared.domain import (
-    Adjustment,
-    AdjustmentType,
-    Application,
     Customer,
     Decision,
     ExceptionKind,
@@ -36,53 +34,59 @@ from shared.domain import (
     Remittance,
     Suggestion,
 )
+from shared.matching.allocation import Claim, Plan, Refusal, allocate
+from shared.matching.amount_only import AmountMatch, match_amount
+from shared.matching.bank_text import BankText, mentions_sister_company, read_bank_text
 from shared.matching.ledger_state import LedgerState
+from shared.matching.linking import Link, link_remittances
 from shared.matching.payer import PayerDirectory, PayerMatch
-from shared.matching.reasons import reason_code_for
+from shared.matching.refs import RefMatch, ReferenceIndex
 from shared.money import ZERO
 
-__all__ = ["MatchingLimits", "decide_batch", "link_remittances"]
+__all__ = ["MatchingPolicy", "decide_batch"]
 
-_TEXT_REF = re.compile(r"\b(?:INV|CM|DM)[-\s]?\d{4}[-\s]?\d{5,6}\b", re.IGNORECASE)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class MatchingLimits:
-    """Bounds that keep amount-only search fast and safe."""
+class MatchingPolicy:
+    """The business's own facts the matcher needs (defaults: the benchmark's seller)."""
 
-    max_combination_size: int = 3
-    max_items_for_combinations: int = 25
+    sister_companies: tuple[str, ...] = ("Northwind Logistics GmbH",)
 
 
 @dataclass
-class _Plan:
-    applications: list[Application] = field(default_factory=list)
-    adjustments: list[Adjustment] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
+class _Context:
+    directory: PayerDirectory
+    refs: ReferenceIndex
+    ledger: LedgerState
+    policy: MatchingPolicy
+    texts: dict[str, BankText] = field(default_factory=dict)
+    payers: dict[str, PayerMatch | None] = field(default_factory=dict)
 
+    def text(self, payment: Payment) -> BankText:
+        if payment.payment_id not in self.texts:
+            self.texts[payment.payment_id] = read_bank_text(payment.text)
+        return self.texts[payment.payment_id]
 
-def link_remittances(
-    payments: Sequence[Payment], remittances: Iterable[Remittance], directory: PayerDirectory
-) -> dict[str, Remittance]:
-    """Pair each payment with the remittance whose customer and total match it.
+    def payer(self, payment: Payment) -> PayerMatch | None:
+        if payment.payment_id not in self.payers:
+            self.payers[payment.payment_id] = self.directory.identify(payment)
+        return self.payers[payment.payment_id]
 
-    A remittance names its customer (from the sender); it links to a payment from
-    that customer's group whose amount equals the advice's total, once.
-    """
-    linked: dict[str, Remittance] = {}
-    unused = list(remittances)
-    for payment in payments:
-        payer = directory.identify(payment)
-        group = directory.group_of(payer.customer.customer_id) if payer else set()
-        for remittance in unused:
-            total = remittance.total_paid if remittance.total_paid is not None else (
-                remittance.lines_paid)
-            by_id = remittance.payment_id == payment.payment_id
-            if by_id or (remittance.customer_id in group and total == payment.amount):
-                linked[payment.payment_id] = remittance
-                unused.remove(remittance)
-                break
-    return linked
+    def group(self, payment: Payment) -> set[str]:
+        payer = self.payer(payment)
+        return self.refs.group_of([payer.customer.customer_id]) if payer else set()
+
+    def text_refs(self, payment: Payment) -> list[tuple[str, RefMatch]]:
+        """Our documents the payment's text names, each once, in text order."""
+        group = self.group(payment)
+        found: list[tuple[str, RefMatch]] = []
+        for token in self.text(payment).tokens:
+            match = self.refs.resolve(token, customer_ids=group, amounts=[payment.amount])
+            if match is not None and all(m.doc_no != match.doc_no for _, m in found):
+                found.append((token, match))
+        return found
 
 
 def decide_batch(
@@ -91,186 +95,181 @@ def decide_batch(
     customers: Iterable[Customer],
     open_items: Iterable[OpenItem],
     remittances: Iterable[Remittance] = (),
-    limits: MatchingLimits = MatchingLimits(),
+    policy: MatchingPolicy = MatchingPolicy(),
 ) -> list[Decision]:
     """Decide every payment, in value-date order, against one evolving ledger."""
-    directory = PayerDirectory(customers)
-    ledger = LedgerState(open_items)
+    customers = list(customers)
+    items = list(open_items)
+    ctx = _Context(PayerDirectory(customers), ReferenceIndex(items, customers),
+                   LedgerState(items), policy)
     ordered = sorted(payments, key=lambda p: (p.value_date, p.payment_id))
-    linked = link_remittances(ordered, remittances, directory)
+    links = link_remittances(
+        ordered, remittances,
+        group_of_payer=ctx.group,
+        text_tokens=lambda p: ctx.text(p).tokens,
+        docs_in_text=lambda p: {m.doc_no for _, m in ctx.text_refs(p)},
+        owners_of=lambda r: _owners(r, ctx),
+    )
     decisions = []
     for payment in ordered:
-        decision = _decide(payment, linked.get(payment.payment_id), directory, ledger, limits)
+        try:
+            decision = _decide(payment, links.get(payment.payment_id), ctx)
+        except (ValueError, ArithmeticError, KeyError) as exc:  # a bug must not stop the batch
+            log.exception("payment %s could not be decided", payment.payment_id)
+            decision = Decision.review(payment, reason=f"the matcher failed on this payment: "
+                                       f"{type(exc).__name__}", evidence=(str(exc)[:500],))
         if decision.kind == "auto":
-            ledger.apply(decision)
+            ctx.ledger.apply(decision)
         decisions.append(decision)
     return decisions
 
 
-def _decide(
-    payment: Payment,
-    remittance: Remittance | None,
-    directory: PayerDirectory,
-    ledger: LedgerState,
-    limits: MatchingLimits,
-) -> Decision:
-    payer = directory.identify(payment)
-    if payer is None and remittance is not None and remittance.customer_id:
-        customer = directory.customers.get(remittance.customer_id)
-        if customer is not None:
-            payer = PayerMatch(customer, 0.9, f"remittance sent from {customer.name}'s AP")
-    refs = _references(payment, remittance)
+def _owners(remittance: Remittance, ctx: _Context) -> set[str]:
+    owners = {ctx.refs.items[x.doc_no].customer_id for x in remittance.lines
+              if x.doc_no and x.doc_no in ctx.refs.items}
+    if remittance.customer_id:
+        owners.add(remittance.customer_id)
+    return ctx.refs.group_of(owners) if owners else set()
+
+
+def _decide(payment: Payment, link: Link | None, ctx: _Context) -> Decision:
+    sister = mentions_sister_company([payment.text, payment.payer_name],
+                                     ctx.policy.sister_companies)
+    if sister is not None:
+        return Decision.review(payment, exception=ExceptionKind.WRONG_POCKET, evidence=(
+            f"the payment's text names {sister}, our sister company",))
+    payer = ctx.payer(payment)
+    evidence = [payer.evidence] if payer else [
+        f"payer {payment.payer_name or '(no name)'!r} is not a known customer"]
+    if link is not None:
+        evidence.append(f"remittance {link.remittance.source}: {link.evidence}")
+        return _from_remittance(payment, link.remittance, payer, evidence, ctx)
+    found = ctx.text_refs(payment)
+    if found:
+        claims = [Claim(doc_no=m.doc_no, printed=token) for token, m in found]
+        weak = [token for token, m in found if not m.strong]
+        evidence.append("the payment's text names " + ", ".join(
+            f"{m.doc_no} (as {token!r}, {m.kind})" for token, m in found))
+        return _from_claims(payment, claims, payer, evidence, ctx, weak=weak)
     if payer is None:
-        if not refs:
-            return Decision.review(payment, exception=ExceptionKind.UNIDENTIFIED, evidence=(
-                f"payer {payment.payer_name!r} is not a known customer",
-                "no document reference in the payment or a remittance"))
-        return Decision.review(payment, reason="payer not identified; references need a person",
-                               evidence=(f"references: {', '.join(r for r, _ in refs)}",))
-    if not refs:
-        return _amount_only(payment, payer, directory, ledger, limits)
-    return _by_references(payment, payer, refs, remittance, directory, ledger)
+        return Decision.review(payment, exception=ExceptionKind.UNIDENTIFIED, evidence=(
+            *evidence, "no reference to our documents in the payment, and no remittance"))
+    return _amount_only(payment, payer, evidence, ctx)
 
 
-def _references(
-    payment: Payment, remittance: Remittance | None
-) -> list[tuple[str, tuple[Decimal, Decimal, str] | None]]:
-    """(printed ref, (paid, deduction, reason) from the advice, or None from bank text)."""
-    if remittance is not None and remittance.lines:
-        return [
-            (line.ref_as_printed, (line.paid, line.deduction, line.reason_text or ""))
-            for line in remittance.lines
-        ]
-    return [(m.group(0), None) for m in _TEXT_REF.finditer(payment.text or "")]
+def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch | None,
+                     evidence: list[str], ctx: _Context) -> Decision:
+    claims = [
+        Claim(doc_no=line.doc_no, printed=line.ref_as_printed, paid=line.paid,
+              deduction=line.deduction, discount=line.discount, reason_code=line.reason_code)
+        for line in remittance.lines if line.doc_no and line.doc_no in ctx.ledger.items
+    ]
+    missing = [line.ref_as_printed for line in remittance.lines
+               if not line.doc_no or line.doc_no not in ctx.ledger.items]
+    blocker = None
+    if remittance.problem:
+        blocker = f"the remittance cannot be trusted as read: {remittance.problem}"
+    elif missing:
+        blocker = f"remittance references not found in the ledger: {', '.join(missing)}"
+    elif not claims:
+        blocker = "the remittance has no lines"
+    return _from_claims(payment, claims, payer, evidence, ctx, blocker=blocker)
 
 
-def _by_references(
-    payment: Payment,
-    payer: PayerMatch,
-    refs: list[tuple[str, tuple[Decimal, Decimal, str] | None]],
-    remittance: Remittance | None,
-    directory: PayerDirectory,
-    ledger: LedgerState,
-) -> Decision:
-    cid = payer.customer.customer_id
-    group = directory.group_of(cid)
-    plan = _Plan(evidence=[payer.evidence])
-    if remittance is not None:
-        plan.evidence.append(f"remittance {remittance.source} totals {remittance.total_paid}")
-    for printed, stated in refs:
-        doc = ledger.resolve(printed)
-        if doc is None:
-            return _review_with_candidates(payment, cid, ledger, group,
-                                           f"reference {printed!r} is not one of our documents",
-                                           plan.evidence)
-        item = ledger.items[doc]
-        if item.currency != payment.currency:
-            return Decision.review(payment, exception=ExceptionKind.CURRENCY_MISMATCH,
-                                   customer_id=cid, evidence=(
-                                       f"{doc} is in {item.currency}, the payment in "
-                                       f"{payment.currency}", *plan.evidence))
-        if not ledger.is_open(doc):
-            if doc in ledger.closed_in_batch:
-                return Decision.review(payment, exception=ExceptionKind.DUPLICATE,
-                                       customer_id=cid, evidence=(
-                                           f"{doc} was paid by an earlier payment of this batch",
-                                           *plan.evidence))
-            return Decision.review(payment, reason=f"{doc} is not open", customer_id=cid,
-                                   evidence=tuple(plan.evidence))
-        if item.customer_id not in group:
-            return Decision.review(payment, reason=f"{doc} belongs to another customer "
-                                   f"({item.customer_id})", customer_id=cid,
-                                   evidence=tuple(plan.evidence))
-        remaining = ledger.remaining[doc]
-        if stated is None:
-            paid, deduction, reason = remaining, ZERO, ""
-        else:
-            paid, deduction, reason = stated
-        if item.is_credit:
-            paid = remaining  # credit memos are taken in full (policy rule 3)
-        elif paid <= 0 or paid + deduction > remaining:
-            return Decision.review(payment, reason=f"{doc}: paid {paid} + deduction {deduction} "
-                                   f"exceeds the open {remaining}", customer_id=cid,
-                                   evidence=tuple(plan.evidence))
-        plan.applications.append(Application(doc_no=doc, amount=paid))
-        if deduction:
-            plan.adjustments.append(Adjustment(type=AdjustmentType.DEDUCTION, doc_no=doc,
-                                               amount=deduction,
-                                               reason_code=reason_code_for(reason)))
-        plan.evidence.append(f"{printed} is {doc}, open {remaining}, applied {paid}")
-    applied = sum((a.amount for a in plan.applications), ZERO)
-    if applied > payment.amount:
-        return Decision.review(payment, reason=f"documents total {applied}, more than the "
-                               f"payment {payment.amount}", customer_id=cid,
-                               evidence=tuple(plan.evidence))
-    if applied < payment.amount:
-        plan.evidence.append(f"{payment.amount - applied} more than the documents: on account")
+def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None,
+                 evidence: list[str], ctx: _Context, *, weak: Sequence[str] = (),
+                 blocker: str | None = None) -> Decision:
+    owners = {ctx.ledger.items[c.doc_no].customer_id for c in claims}
+    customer_id = _paying_customer(owners, payer, ctx)
+    try:
+        plan = allocate(payment, claims, ctx.ledger, ctx.text(payment)) if claims else None
+    except Refusal as refused:
+        return _refused(payment, refused, customer_id, evidence)
+    suggestion = plan.suggestion(payment, 0.8) if plan is not None else None
+    suggestions = [suggestion] if suggestion is not None else []
+    reasons = []
+    if blocker:
+        reasons.append(blocker)
+    if customer_id is None:
+        reasons.append("the documents belong to customers that are not one group: "
+                       + ", ".join(sorted(owners)))
+    elif payer is not None and payer.customer.customer_id not in ctx.refs.group_of(owners):
+        reasons.append(f"the payer looks like {payer.customer.customer_id} but the documents "
+                       f"belong to {', '.join(sorted(owners))}")
+    if plan is not None and weak and plan.applied != payment.amount:
+        reasons.append(f"references {', '.join(weak)} are uncertain and the amounts do not "
+                       "match exactly")
+    if reasons or plan is None:
+        return Decision.review(payment, reason="; ".join(reasons) or "nothing to apply",
+                               customer_id=customer_id, suggestions=suggestions,
+                               evidence=(*evidence, *(plan.evidence if plan else ())))
     return Decision.auto(payment, applications=plan.applications, adjustments=plan.adjustments,
-                         customer_id=cid, confidence=0.99 if remittance else 0.95,
-                         evidence=plan.evidence)
+                         customer_id=customer_id, confidence=0.9 if weak else 0.98,
+                         evidence=(*evidence, *plan.evidence))
 
 
-def _amount_only(
-    payment: Payment,
-    payer: PayerMatch,
-    directory: PayerDirectory,
-    ledger: LedgerState,
-    limits: MatchingLimits,
-) -> Decision:
+def _paying_customer(owners: set[str], payer: PayerMatch | None, ctx: _Context) -> str | None:
+    """The customer that pays these documents: the payer's group, or one parent."""
+    if payer is not None and owners <= ctx.refs.group_of([payer.customer.customer_id]):
+        return payer.customer.customer_id
+    if len(owners) == 1:
+        return next(iter(owners))
+    parents = {ctx.directory.customers[o].parent_id or o for o in owners
+               if o in ctx.directory.customers}
+    return next(iter(parents)) if len(parents) == 1 else None
+
+
+def _refused(payment: Payment, refused: Refusal, customer_id: str | None,
+             evidence: list[str]) -> Decision:
+    suggestions = []
+    if refused.exception is None and refused.plan is not None:
+        if (suggestion := refused.plan.suggestion(payment, 0.5)) is not None:
+            suggestions.append(suggestion)
+    return Decision.review(payment, reason=refused.reason, exception=refused.exception,
+                           customer_id=customer_id, suggestions=suggestions,
+                           evidence=(*evidence, refused.reason))
+
+
+def _amount_only(payment: Payment, payer: PayerMatch, evidence: list[str],
+                 ctx: _Context) -> Decision:
     cid = payer.customer.customer_id
-    items = [i for i in ledger.open_items_of(directory.group_of(cid))
-             if i.currency == payment.currency]
-    matches = _combinations_equal(payment, items, ledger, limits)
-    evidence = (payer.evidence, "no document reference: matched on amount")
+    own = ctx.ledger.open_items_of([cid])
+    in_currency = [i for i in own if i.currency == payment.currency]
+    if own and not in_currency:
+        return Decision.review(payment, exception=ExceptionKind.CURRENCY_MISMATCH,
+                               customer_id=cid, evidence=(
+                                   *evidence, f"the payment is in {payment.currency}; "
+                                   f"{cid}'s open items are not"))
+    matches = match_amount(payment.amount, in_currency, ctx.ledger.remaining,
+                           payment.value_date)
+    if not matches:
+        group = [i for i in ctx.ledger.open_items_of(ctx.refs.group_of([cid]) - {cid})
+                 if i.currency == payment.currency]
+        matches = match_amount(payment.amount, group, ctx.ledger.remaining, payment.value_date)
+    evidence = [*evidence, "no reference to our documents: matched on the amount alone"]
     if len(matches) == 1:
-        (combo,) = matches
-        return Decision.auto(
-            payment, customer_id=cid, confidence=0.9,
-            applications=[Application(doc_no=i.doc_no, amount=ledger.remaining[i.doc_no])
-                          for i in combo],
-            evidence=(*evidence, f"the amount equals exactly {', '.join(i.doc_no for i in combo)}"),
-        )
-    suggestions = [_suggest(payment, combo, ledger) for combo in matches[:5]]
+        plan = _amount_plan(payment, matches[0], ctx)
+        return Decision.auto(payment, applications=plan.applications,
+                             adjustments=plan.adjustments, customer_id=cid, confidence=0.9,
+                             evidence=(*evidence, *plan.evidence))
+    suggestions: list[Suggestion] = [
+        s for m in matches if (s := _amount_plan(payment, m, ctx).suggestion(payment, 0.4))]
     if matches:
         return Decision.review(payment, exception=ExceptionKind.AMBIGUOUS, customer_id=cid,
                                suggestions=suggestions, evidence=(
                                    *evidence, f"{len(matches)} different sets of open items "
-                                   "equal the amount"))
-    return Decision.review(payment, reason="no reference and no open item or combination "
-                           "equals the amount", customer_id=cid, evidence=evidence)
+                                   "equal the amount: " + "; ".join(m.describe() for m in matches)))
+    return Decision.review(payment, reason="no reference, and no open item or combination of "
+                           "open items equals the amount", customer_id=cid, evidence=evidence)
 
 
-def _combinations_equal(
-    payment: Payment, items: list[OpenItem], ledger: LedgerState, limits: MatchingLimits
-) -> list[tuple[OpenItem, ...]]:
-    # Rule 11: exact equality only, over open amounts (discounts come with issue 4).
-    debit_items = [i for i in items if not i.is_credit]
-    max_size = limits.max_combination_size if len(debit_items) <= (
-        limits.max_items_for_combinations) else 1
-    found: list[tuple[OpenItem, ...]] = []
-    for size in range(1, max_size + 1):
-        for combo in combinations(debit_items, size):
-            if sum((ledger.remaining[i.doc_no] for i in combo), ZERO) == payment.amount:
-                found.append(combo)
-    return found
-
-
-def _suggest(payment: Payment, combo: Sequence[OpenItem], ledger: LedgerState) -> Suggestion:
-    apps = tuple(Application(doc_no=i.doc_no, amount=ledger.remaining[i.doc_no]) for i in combo)
-    applied = sum((a.amount for a in apps), ZERO)
-    return Suggestion(applications=apps, on_account=payment.amount - applied,
-                      evidence=(f"amount equals {', '.join(a.doc_no for a in apps)}",))
-
-
-def _review_with_candidates(
-    payment: Payment, cid: str, ledger: LedgerState, group: set[str], reason: str,
-    evidence: list[str],
-) -> Decision:
-    """Review, suggesting open items of the payer whose open amount equals the payment."""
-    suggestions = [
-        _suggest(payment, (i,), ledger)
-        for i in ledger.open_items_of(group)
-        if ledger.remaining[i.doc_no] == payment.amount and i.currency == payment.currency
-    ]
-    return Decision.review(payment, reason=reason, customer_id=cid, suggestions=suggestions[:5],
-                           evidence=(*evidence, reason))
+def _amount_plan(payment: Payment, match: AmountMatch, ctx: _Context) -> Plan:
+    claims = []
+    for item, discounted in zip(match.items, match.discounted, strict=True):
+        remaining = ctx.ledger.remaining[item.doc_no]
+        discount = item.discount_amount if discounted and item.discount_amount else ZERO
+        claims.append(Claim(doc_no=item.doc_no, printed="(amount)", paid=remaining - discount,
+                            discount=discount))
+    plan = allocate(payment, claims, ctx.ledger, BankText())
+    plan.evidence.append(f"the amount equals exactly {match.describe()}")
+    return plan

@@ -24,6 +24,18 @@ _SUFFIXES = re.compile(
 )
 _NAME_THRESHOLD = 90.0
 _MARGIN = 5.0
+# Payment platforms print their own name first: "BILL.COM PAYABLES OBO ACME CORP",
+# "PAYONEER*ACME", "ACME VIA TIPALTI".  The customer is the part after the marker.
+_ON_BEHALF = re.compile(r"\b(?:OBO|O/B/O|ON BEHALF OF|FBO|FOR ACCOUNT OF)\b\s*(.+)$", re.I)
+_PLATFORM_STAR = re.compile(r"^[A-Z0-9.\- ]{3,20}\*\s*(.+)$", re.I)
+
+
+def customer_part(printed: str) -> str:
+    """The customer's name in a payer name that a payment platform printed."""
+    for pattern in (_ON_BEHALF, _PLATFORM_STAR):
+        if (match := pattern.search(printed.strip())) is not None:
+            return match.group(1)
+    return printed
 
 
 def normalise_name(name: str) -> str:
@@ -58,12 +70,20 @@ class PayerDirectory:
         self.customers = {c.customer_id: c for c in customers}
         self._by_account: dict[str, list[Customer]] = {}
         self._names: list[tuple[str, Customer]] = []
+        self._exact: dict[str, list[Customer]] = {}
+        self._by_start: dict[str, list[tuple[str, Customer]]] = {}
         for c in self.customers.values():
             for account in _accounts(c.bank_accounts):
                 self._by_account.setdefault(account, []).append(c)
             for name in c.names:
                 if normalised := normalise_name(name):
                     self._names.append((normalised, c))
+                    self._exact.setdefault(normalised, []).append(c)
+                    self._by_start.setdefault(normalised[:3], []).append((normalised, c))
+
+    def _block(self, name: str) -> list[tuple[str, Customer]]:
+        """Known names that may match ``name``: those starting alike (banks keep the start)."""
+        return self._by_start.get(name[:3], [])
 
     def group_of(self, customer_id: str) -> set[str]:
         """The customer and every subsidiary whose invoices it may pay."""
@@ -81,11 +101,15 @@ class PayerDirectory:
 
     def identify_name(self, printed: str) -> PayerMatch | None:
         """The customer a printed payer name belongs to, when it is clearly one."""
-        name = normalise_name(printed)
+        name = normalise_name(customer_part(printed))
         if not name:
             return None
+        exact = {c.customer_id: c for c in self._exact.get(name, [])}
+        if len(exact) == 1:
+            customer = next(iter(exact.values()))
+            return PayerMatch(customer, 1.0, f"payer name {printed!r} is {customer.name!r}")
         best: dict[str, tuple[float, Customer]] = {}
-        for known, customer in self._names:
+        for known, customer in self._block(name):
             # Banks truncate names: compare against the same-length prefix as well.
             score = max(fuzz.token_sort_ratio(name, known), fuzz.ratio(name, known[: len(name)]))
             if score > best.get(customer.customer_id, (0.0, customer))[0]:

@@ -132,8 +132,10 @@ class ReferenceIndex:
             found += [self._match(d, "po") for d in self._po[norm]]
         if norm.isdigit() and len(norm) <= 6:
             found += [self._match(d, "sequence") for d in self._sequence.get(int(norm), [])]
-        if not found and digits and len(digits) >= 8:
-            found += [self._match(d, "typo") for d in self._typos(digits)]
+        if not found:
+            loose = re.sub(r"^[A-Z]*", "", norm).translate(_DIGIT_LOOKALIKES)
+            if loose.isdigit() and 8 <= len(loose) <= 12:
+                found += [self._match(d, "typo") for d in self._typos(loose)]
         return _unique(found)
 
     def resolve(
@@ -178,7 +180,9 @@ class ReferenceIndex:
 
     def _typos(self, digits: str) -> list[str]:
         near = [
-            known for known in self._digits_by_length.get(len(digits), [])
+            known
+            for length in (len(digits) - 1, len(digits), len(digits) + 1)
+            for known in self._digits_by_length.get(length, [])
             if known[:3] == digits[:3] and DamerauLevenshtein.distance(known, digits) == 1
         ]
         return [doc for known in near for doc in self._digits[known]]
