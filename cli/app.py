@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import db, demo, mail_rig, sandbox
+from cli import bank, bench, db, demo, mail, mail_rig, sandbox
 
 app = typer.Typer(
     name="o2c",
@@ -20,6 +20,9 @@ app = typer.Typer(
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(mail_rig.app, name="mail-rig")
 app.add_typer(db.app, name="db")
+app.add_typer(bench.app, name="bench")
+app.add_typer(mail.app, name="mail")
+app.add_typer(bank.app, name="bank")
 app.command(name="demo")(demo.run_demo)
 
 

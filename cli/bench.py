@@ -59,8 +59,9 @@ def cash_app(
         finally:
             engine.dispose()
     read = summary.read
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(read.by_kind.items()))
     typer.echo(
         f"{written} payments decided ({summary.decided.auto} auto, {summary.decided.review} "
-        f"review); {read.mails_read} mails read ({', '.join(f'{n} {k}' for k, n in sorted(read.by_kind.items()))}); "
-        f"{read.review_items} reader review items; {time.perf_counter() - started:.1f} s",
+        f"review); {read.mails_read} mails read ({kinds}); {read.review_items} reader review "
+        f"items; {time.perf_counter() - started:.1f} s",
         err=True)

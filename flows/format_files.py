@@ -19,8 +19,13 @@ from sqlalchemy import Engine
 from bots.remittance_reader.run import message_uid
 from shared.domain import Decision
 from shared.mail.sources import RawMessage
-from shared.store import latest_decision, list_messages, list_payments, list_remittances
-from shared.store import read_transaction
+from shared.store import (
+    latest_decision,
+    list_messages,
+    list_payments,
+    list_remittances,
+    read_transaction,
+)
 
 __all__ = ["write_decisions_file", "write_documents_file"]
 

@@ -20,19 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bots.remittance_reader.bank.entry import StatementEntry, StatementError
 from bots.remittance_reader.bank.formats import read_statement
 from bots.remittance_reader.context import ReadingContext
 from bots.remittance_reader.mail.remittance import MailReading, read_mail
 from shared.domain import Payment, ReviewKind
+from shared.errors import ApplicationError, BusinessError
 from shared.mail.sources import MailSource, RawMessage
 from shared.store import (
     MessageStatus,
     get_customers,
     get_open_items,
-    read_transaction,
     open_review_item,
+    read_transaction,
     record_message,
     save_remittance,
     set_message_status,
@@ -91,10 +93,23 @@ def read_statements(
             summary.review_items += 1
             continue
         with write_transaction(engine) as session:
-            for entry in entries:
-                if entry.credit:
-                    summary.payments_seen += 1
-                    summary.payments_new += upsert_payment(session, payment=_payment(entry))
+            for n, entry in enumerate(entries, start=1):
+                if not entry.credit:
+                    continue
+                if not entry.payment_id:
+                    # Without the bank's reference a credit has no key to be stored once by.
+                    open_review_item(
+                        session, kind=ReviewKind.BAD_DOCUMENT, actor=_ACTOR,
+                        title=f"Credit {entry.amount} {entry.currency} in {path.name} has no "
+                              "bank reference",
+                        payload={"file": path.name, "entry": n, "amount": str(entry.amount),
+                                 "currency": entry.currency, "payer": entry.payer_name,
+                                 "text": entry.free_text},
+                        key=f"statement:{path.name}:{n}")
+                    summary.review_items += 1
+                    continue
+                summary.payments_seen += 1
+                summary.payments_new += upsert_payment(session, payment=_payment(entry))
     return summary
 
 
@@ -139,6 +154,40 @@ def load_context(engine: Engine) -> ReadingContext:
         return ReadingContext.build(get_customers(session), get_open_items(session))
 
 
+def _commit_reading(engine: Engine, message: RawMessage, uid: tuple[int, int],
+                    reading: MailReading, summary: ReadSummary) -> bool:
+    """Store what one mail said and mark it done, in one transaction; True if it failed."""
+    review = _review_for(reading)
+    failed = reading.review_reason is not None
+    with write_transaction(engine) as session:
+        if reading.remittance is not None:
+            save_remittance(session, remittance=reading.remittance)
+            summary.remittances += 1
+        if review is not None:
+            kind, title = review
+            open_review_item(session, kind=kind, title=title, actor=_ACTOR,
+                             payload=_review_payload(reading, message),
+                             key=f"mail:{message.source}:{message.key}")
+            summary.review_items += 1
+        set_message_status(session, source=message.source, uidvalidity=uid[0], uid=uid[1],
+                           status=MessageStatus.FAILED if failed else MessageStatus.PROCESSED,
+                           kind=reading.kind, error=reading.review_reason)
+    return failed
+
+
+def _commit_failure(engine: Engine, message: RawMessage, uid: tuple[int, int],
+                    error: str) -> bool:
+    """Mark a mail failed with a review item saying why; the batch goes on."""
+    with write_transaction(engine) as session:
+        open_review_item(session, kind=ReviewKind.EXTRACTION_FAILURE, actor=_ACTOR,
+                         title=f"Mail {message.key} could not be read: {error}"[:300],
+                         payload={"source": message.source, "key": message.key, "error": error},
+                         key=f"mail:{message.source}:{message.key}")
+        set_message_status(session, source=message.source, uidvalidity=uid[0], uid=uid[1],
+                           status=MessageStatus.FAILED, error=error)
+    return True
+
+
 def read_mailbox(
     engine: Engine, source: MailSource, context: ReadingContext | None = None,
     summary: ReadSummary | None = None,
@@ -157,24 +206,26 @@ def read_mailbox(
         if seen.status.final:
             source.mark_processed(message, failed=seen.status is MessageStatus.FAILED)
             continue
-        reading = read_mail(message.raw, context, source=message.key)
-        review = _review_for(reading)
-        with write_transaction(engine) as session:
-            if reading.remittance is not None:
-                save_remittance(session, remittance=reading.remittance)
-                summary.remittances += 1
-            if review is not None:
-                kind, title = review
-                open_review_item(session, kind=kind, title=title, actor=_ACTOR,
-                                 payload=_review_payload(reading, message),
-                                 key=f"mail:{message.source}:{message.key}")
-                summary.review_items += 1
-            failed = reading.review_reason is not None
-            set_message_status(session, source=message.source, uidvalidity=validity, uid=uid,
-                               status=MessageStatus.FAILED if failed else MessageStatus.PROCESSED,
-                               kind=reading.kind, error=reading.review_reason)
+        try:
+            reading = read_mail(message.raw, context, source=message.key)
+            failed = _commit_reading(engine, message, (validity, uid), reading, summary)
+        except (ApplicationError, SQLAlchemyError):
+            raise  # the store or a service is down: stop, and the next run resumes here
+        except BusinessError as exc:
+            # Data a person must look at (a Message-ID reused with other content...).
+            failed = _commit_failure(engine, message, (validity, uid), str(exc))
+            summary.review_items += 1
+            reading = None
+        except Exception as exc:
+            log.exception("mail %s in %s could not be read", message.key, message.source)
+            failed = _commit_failure(engine, message, (validity, uid),
+                                     f"the reader failed on this mail ({type(exc).__name__}: "
+                                     f"{str(exc)[:200]})")
+            summary.review_items += 1
+            reading = None
         source.mark_processed(message, failed=failed)
         summary.mails_read += 1
-        summary.by_kind[reading.kind] = summary.by_kind.get(reading.kind, 0) + 1
-        log.info("mail %s read as %s", reading.message_id, reading.kind)
+        kind = reading.kind if reading is not None else "unreadable"
+        summary.by_kind[kind] = summary.by_kind.get(kind, 0) + 1
+        log.info("mail %s read as %s", message.key, kind)
     return summary

@@ -23,7 +23,7 @@ from decimal import Decimal
 from shared.domain import OpenItem
 from shared.matching.allocation import discount_valid
 
-__all__ = ["AmountMatch", "MAX_ITEMS_FOR_TRIPLES", "match_amount"]
+__all__ = ["MAX_ITEMS_FOR_TRIPLES", "AmountMatch", "match_amount"]
 
 MAX_ITEMS_FOR_TRIPLES = 60
 MAX_MATCHES = 6  # enough to call it ambiguous and show a few to the reviewer

@@ -40,7 +40,7 @@ from shared.matching.bank_text import BankText, mentions_sister_company, read_ba
 from shared.matching.ledger_state import LedgerState
 from shared.matching.linking import Link, link_remittances
 from shared.matching.payer import PayerDirectory, PayerMatch
-from shared.matching.refs import RefMatch, ReferenceIndex
+from shared.matching.refs import ReferenceIndex, RefMatch
 from shared.money import ZERO
 
 __all__ = ["MatchingPolicy", "decide_batch"]
@@ -222,9 +222,9 @@ def _paying_customer(owners: set[str], payer: PayerMatch | None, ctx: _Context) 
 def _refused(payment: Payment, refused: Refusal, customer_id: str | None,
              evidence: list[str]) -> Decision:
     suggestions = []
-    if refused.exception is None and refused.plan is not None:
-        if (suggestion := refused.plan.suggestion(payment, 0.5)) is not None:
-            suggestions.append(suggestion)
+    if (refused.exception is None and refused.plan is not None
+            and (suggestion := refused.plan.suggestion(payment, 0.5)) is not None):
+        suggestions.append(suggestion)
     return Decision.review(payment, reason=refused.reason, exception=refused.exception,
                            customer_id=customer_id, suggestions=suggestions,
                            evidence=(*evidence, refused.reason))

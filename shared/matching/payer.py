@@ -120,4 +120,5 @@ class PayerDirectory:
         if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < _MARGIN:
             return None
         score, customer = ranked[0]
-        return PayerMatch(customer, score / 100, f"payer name {printed!r} matches {customer.name!r}")
+        return PayerMatch(customer, score / 100,
+                          f"payer name {printed!r} matches {customer.name!r}")

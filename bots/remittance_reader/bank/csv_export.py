@@ -1,12 +1,15 @@
 """CSV bank exports (``Bank Reference``, ``Value Date`` MM/DD/YYYY, ``Credit``/``Debit``).
 
 The payment_id is the ``Bank Reference``; a row is a credit when its ``Credit`` column
-is filled.  Amounts are parsed through shared.money, so ``1,234.56`` reads the same.
+is filled.  ``Customer Reference``, ``Description`` and ``Account Number`` fill
+``customer_ref``, ``bank_text`` and ``receiving_account``.  Amounts are parsed through
+shared.money, so ``1,234.56`` reads the same.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date, datetime
 from pathlib import Path
 
@@ -33,12 +36,16 @@ def read_csv_export(path: Path) -> list[StatementEntry]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise StatementError(f"{path.name}: cannot read: {exc}") from exc
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise StatementError(f"{path.name} line {reader.line_num}: {exc}") from exc
     if missing:
         raise StatementError(f"{path.name}: not a CSV bank export (missing {', '.join(missing)})")
     entries = []
-    for n, row in enumerate(reader, start=2):
+    for n, row in rows:
         where = f"{path.name} line {n}"
         credit_text = (row.get("Credit") or "").strip()
         debit_text = (row.get("Debit") or "").strip()
@@ -63,6 +70,9 @@ def read_csv_export(path: Path) -> list[StatementEntry]:
                 payer_bank_id=(row.get("Originator Bank ID") or "").strip(),
                 free_text=(row.get("Payment Details") or "").strip(),
                 source_file=path.name,
+                customer_ref=(row.get("Customer Reference") or "").strip(),
+                bank_text=(row.get("Description") or "").strip(),
+                receiving_account=(row.get("Account Number") or "").strip(),
             )
         )
     return entries

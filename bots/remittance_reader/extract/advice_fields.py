@@ -35,7 +35,8 @@ _PAYMENT_DATE = re.compile(
     r"^\s*(?:payment\s*date|value\s*date|date\s*de\s*paiement|zahlungsdatum|valuta|"
     r"fecha\s*de\s*pago|data\s*(?:di\s*)?pagamento|betaaldatum)"
     rf"{_LABEL_END}(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
-_AMOUNT_TEXT = r"((?:[A-Z]{3}\s?)?[-(]?[$€£]?\s?\d[\d.,' \u00a0]*\d(?:\s?[$€£])?\)?(?:\s?[A-Z]{3})?)"
+_AMOUNT_TEXT = (r"((?:[A-Z]{3}\s?)?[-(]?[$€£]?\s?\d[\d.,' \u00a0]*\d(?:\s?[$€£])?\)?"
+                r"(?:\s?[A-Z]{3})?)")
 _TOTAL = re.compile(
     r"(?:payment\s*amount|amount\s*paid|total\s*(?:payment|paid|amount|remitted)?|"
     r"payment\s*total|check/eft\s*total|eft\s*total|grand\s*total|net\s*payment|"
@@ -92,7 +93,7 @@ def parse_printed_date(text: str, *, day_first: bool) -> date | None:
         else:
             year = c + 2000 if c < 100 else c
             dot = "." in match.group(0)
-            if a > 12 or (day_first or dot) and b <= 12:
+            if a > 12 or ((day_first or dot) and b <= 12):
                 day, month = a, b
             else:
                 month, day = a, b
@@ -103,10 +104,10 @@ def parse_printed_date(text: str, *, day_first: bool) -> date | None:
     if match := _WORD_DATE.search(text):
         day_s, month_s, year_s = (match.group(1), match.group(2), match.group(3)) if match.group(
             1) else (match.group(5), match.group(4), match.group(6))
-        month = _MONTHS.get(month_s.lower()[:4]) or _MONTHS.get(month_s.lower()[:3])
-        if month:
+        month_no = _MONTHS.get(month_s.lower()[:4]) or _MONTHS.get(month_s.lower()[:3])
+        if month_no:
             try:
-                return date(int(year_s), month, int(day_s))
+                return date(int(year_s), month_no, int(day_s))
             except ValueError:
                 return None
     return None

@@ -57,6 +57,11 @@ _TOTAL_ROW = re.compile(
     r"page \d+ of|seite \d+)\b|total\b",
     re.IGNORECASE,
 )
+_INLINE_DISCOUNT = re.compile(
+    r"(?:discount|disc\.?|skonto|escompte|remise|descuento|sconto|korting)\b[^0-9]{0,12}?"
+    r"(?:\d{1,2}(?:[.,]\d+)?\s?%[^0-9]{0,12})?([-(]?[$€£]?\s?\d[\d.,' ]*\d\)?)",
+    re.IGNORECASE,
+)
 _INLINE_DEDUCTION = re.compile(
     r"(?:deduct\w*|short\s?paid|abzug|kürzung|retenue|déduction|deduccion|deducción|"
     r"trattenuta|korting)\s*:?\s*([-(]?[$€£]?\s?\d[\d.,' ]*\d\)?)",
@@ -289,13 +294,26 @@ def _is_total_row(row: Sequence[str], looks_like_ref: RefTest) -> bool:
     return bool(_TOTAL_ROW.search(joined)) and not any(looks_like_ref(c.strip()) for c in row)
 
 
-def _inline_deduction(text: str, difference: Decimal) -> tuple[Decimal, str] | None:
-    for match in _INLINE_DEDUCTION.finditer(text):
-        amount = _amount(match.group(1))
-        if amount is not None and abs(amount) == difference:
-            reason = text[match.end():].strip(" -:–—,;")
-            return abs(amount), reason or text
+def _inline_adjustment(text: str, difference: Decimal) -> tuple[str, Decimal, str] | None:
+    """A deduction or discount written in a description, when it is the difference."""
+    for kind, pattern in (("discount", _INLINE_DISCOUNT), ("deduction", _INLINE_DEDUCTION)):
+        for match in pattern.finditer(text):
+            amount = _amount(match.group(1))
+            if amount is not None and abs(amount) == difference:
+                reason = text[match.end():].strip(" -:–—,;")
+                return kind, abs(amount), reason or text
     return None
+
+
+def _with_inline(gross: Decimal, paid: Decimal, notes: str,
+                 line: ExtractedLine) -> ExtractedLine:
+    found = _inline_adjustment(notes, gross - paid)
+    if found is None:
+        return line
+    kind, amount, reason = found
+    if kind == "discount":
+        return ExtractedLine(line.ref_as_printed, gross, ZERO, amount, paid, "")
+    return ExtractedLine(line.ref_as_printed, gross, amount, ZERO, paid, reason)
 
 
 def _with_columns(row: Sequence[str], cols: _Columns) -> ExtractedLine | None:
@@ -311,11 +329,11 @@ def _with_columns(row: Sequence[str], cols: _Columns) -> ExtractedLine | None:
             return None
         paid = gross - deduction - discount if gross >= 0 else gross
     reason = cols.get(row, "reason") or (cols.get(row, "description") if deduction else "")
+    line = ExtractedLine(ref, gross, deduction, discount, paid, reason)
     if gross is not None and deduction == 0 and discount == 0 and gross > paid:
         notes = " ".join(cols.get(row, f) for f in ("description", "reason"))
-        if (found := _inline_deduction(notes, gross - paid)) is not None:
-            deduction, reason = found
-    return ExtractedLine(ref, gross, deduction, discount, paid, reason)
+        return _with_inline(gross, paid, notes, line)
+    return line
 
 
 def _without_header(row: Sequence[str], looks_like_ref: RefTest) -> ExtractedLine | None:
@@ -325,13 +343,11 @@ def _without_header(row: Sequence[str], looks_like_ref: RefTest) -> ExtractedLin
         return None
     gross = amounts[0] if len(amounts) > 1 else None
     paid = amounts[-1]
-    deduction = ZERO
-    reason = ""
+    line = ExtractedLine(refs[0], gross, ZERO, ZERO, paid, "")
     if gross is not None and gross > paid:
         notes = " ".join(c for c in row if _amount(c) is None and c.strip() != refs[0])
-        if (found := _inline_deduction(notes, gross - paid)) is not None:
-            deduction, reason = found
-    return ExtractedLine(refs[0], gross, deduction, ZERO, paid, reason)
+        return _with_inline(gross, paid, notes, line)
+    return line
 
 
 def lines_from_tables(

@@ -221,6 +221,9 @@ def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceField
     if fields.totals and lines_paid not in fields.totals:
         stated = ", ".join(str(t) for t in fields.totals)
         problem = f"lines add up to {lines_paid}, the advice says {stated}"
+    elif not fields.totals and best.document.channel in ("scan", "image"):
+        # OCR can drop a whole line; without a printed total nothing shows it.
+        problem = "no printed total to check the lines read by OCR against"
     owners = customers or {context.refs.items[x.doc_no].customer_id
                            for x in lines if x.doc_no is not None}
     # The parent when a group pays: the customer that is not a subsidiary of another one.
