@@ -24,22 +24,25 @@ store; 130 aborted by a second signal.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
     from bots.remittance_reader import ReadSummary
+    from bots.remittance_reader.mail.remittance import MailReading
     from shared.mail.sources import MailSource, RawMessage
     from shared.settings import Settings
 
 app = typer.Typer(
-    help="The AR mailbox: read remittance mail into the store.",
+    help="The AR mailbox: read remittance mail into the store, or check single .eml files.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -220,3 +223,66 @@ class _UntilStopped:
 
 if __name__ == "__main__":
     app()
+
+
+@app.command()
+def read(
+    files: Annotated[list[Path], typer.Argument(help=".eml files to read.", exists=True,
+                                                dir_okay=False)],
+    ledger: Annotated[Path | None, typer.Option(
+        "--ledger", help="Folder with customers.csv and open_items.csv, to resolve references "
+        "to our document numbers and find the customer.", file_okay=False)] = None,
+) -> None:
+    """Print what the reader makes of each mail: one JSON line per file.
+
+    The same code as the bot, without the store: kind (remittance, dispute,
+    promise_to_pay, other), channel, payer, total, the lines with our document numbers
+    (with --ledger), or the reason the mail needs a person.
+    """
+    from bots.remittance_reader.context import ReadingContext
+    from bots.remittance_reader.mail.remittance import read_mail
+    from shared.ledger_files import read_customers, read_open_items
+
+    context = ReadingContext.empty()
+    if ledger is not None:
+        context = ReadingContext.build(read_customers(ledger / "customers.csv"),
+                                       read_open_items(ledger / "open_items.csv"))
+    for path in files:
+        try:
+            reading = read_mail(path.read_bytes(), context, source=path.name)
+        except OSError as exc:
+            typer.echo(f"error: {path}: {exc}", err=True)
+            continue
+        typer.echo(json.dumps(reading_as_json(path.name, reading), ensure_ascii=False))
+
+
+def reading_as_json(name: str, reading: MailReading) -> dict[str, Any]:
+    """One mail's reading as the ``o2c mail read`` JSON object."""
+    remittance = reading.remittance
+    out: dict[str, Any] = {
+        "file": name, "kind": reading.kind, "message_id": reading.message_id,
+        "sender": reading.sender, "subject": reading.subject,
+    }
+    if remittance is not None:
+        out.update({
+            "channel": remittance.channel, "customer_id": remittance.customer_id,
+            "payer": remittance.payer_name, "payment_ref": remittance.payment_ref,
+            "payment_date": remittance.payment_date.isoformat()
+            if remittance.payment_date else None,
+            "total": None if remittance.total_paid is None else f"{remittance.total_paid:.2f}",
+            "lines": [
+                {"ref_as_printed": x.ref_as_printed, "doc_no": x.doc_no,
+                 "gross": None if x.gross is None else f"{x.gross:.2f}",
+                 "deduction": f"{x.deduction:.2f}", "discount": f"{x.discount:.2f}",
+                 "paid": f"{x.paid:.2f}",
+                 "reason_code": None if x.reason_code is None else x.reason_code.value}
+                for x in remittance.lines],
+        })
+    if reading.referenced_docs:
+        out["documents"] = reading.referenced_docs
+    if reading.promised_date is not None:
+        out["promised_date"] = reading.promised_date.isoformat()
+    out["review_reason"] = reading.review_reason
+    if reading.problems:
+        out["problems"] = reading.problems
+    return out

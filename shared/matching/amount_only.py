@@ -7,9 +7,9 @@ the discount is valid on the value date).  Two or more matches are the exception
 ``ambiguous``.  A tolerance is never used.
 
 The search is bounded and indexed, not all-pairs over the ledger: singles by a dict
-lookup, pairs by one pass with a dict of amounts, triples by a pass over pairs, and
-only over the customer's own open items in the payment's currency.  Customers with
-more open items than ``MAX_ITEMS_FOR_TRIPLES`` are searched up to pairs.
+lookup, pairs by one pass with a dict of amounts, triples and quadruples through a dict
+of pair sums, and only over the customer's own open items in the payment's currency.
+Customers with more open items than ``MAX_ITEMS_FOR_TRIPLES`` are searched up to pairs.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _candidates(items: Sequence[OpenItem], remaining: dict[str, Decimal],
 
 def match_amount(amount: Decimal, items: Sequence[OpenItem], remaining: dict[str, Decimal],
                  value_date: date) -> list[AmountMatch]:
-    """Every distinct single, pair or triple of ``items`` equal to ``amount`` (bounded)."""
+    """Every distinct set of one to four of ``items`` equal to ``amount`` (bounded)."""
     cands = _candidates(items, remaining, value_date)
     found: dict[frozenset[str], AmountMatch] = {}
 
@@ -77,15 +77,24 @@ def match_amount(amount: Decimal, items: Sequence[OpenItem], remaining: dict[str
                 add([cand, cands[m]])
         if len(found) >= MAX_MATCHES:
             return list(found.values())
-    if len(items) <= MAX_ITEMS_FOR_TRIPLES:
-        for n, first in enumerate(cands):
-            for m in range(n + 1, len(cands)):
-                rest = amount - first[0] - cands[m][0]
-                if rest <= 0:
-                    continue
-                for k in by_amount.get(rest, []):
-                    if k > m:
-                        add([first, cands[m], cands[k]])
+    if len(items) > MAX_ITEMS_FOR_TRIPLES:
+        return list(found.values())
+    # Triples and quadruples through a dict of pair sums (i < j < k < l, no repeats).
+    pairs: dict[Decimal, list[tuple[int, int]]] = defaultdict(list)
+    for n in range(len(cands)):
+        for m in range(n + 1, len(cands)):
+            pairs[cands[n][0] + cands[m][0]].append((n, m))
+    for n, first in enumerate(cands):
+        for m, k in pairs.get(amount - first[0], []):
+            if m > n:
+                add([first, cands[m], cands[k]])
+        if len(found) >= MAX_MATCHES:
+            return list(found.values())
+    for total, members in pairs.items():
+        for n, m in members:
+            for k, last in pairs.get(amount - total, []):
+                if k > m:
+                    add([cands[n], cands[m], cands[k], cands[last]])
             if len(found) >= MAX_MATCHES:
-                break
+                return list(found.values())
     return list(found.values())

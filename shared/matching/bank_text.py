@@ -34,6 +34,11 @@ _PARTIAL = re.compile(
     r"\b(partial|part[- ]payment|part pay|instal+ment|installment|balance to follow|"
     r"teilzahlung|abschlag|acompte|paiement partiel|pago parcial|pagamento parziale|"
     r"deelbetaling)\b", re.IGNORECASE)
+# "INV2026001533 +MORE", "... ETC", "2026001520 AND OTHERS", "SEE REMITTANCE": the text
+# names only some of the documents paid.
+_MORE = re.compile(
+    r"(\+\s*MORE|\bETC\b|\bAND OTHERS\b|&\s*OTHERS|\bVARIOUS\b|\bMULTIPLE\b|\bSEE (THE )?"
+    r"(REMITTANCE|REMIT|EMAIL|E-MAIL|ADVICE|ATTACHED)\b|\bUSW\b|\bETC\.)", re.IGNORECASE)
 _DISCOUNT = re.compile(r"\b(disc(ount)?|skonto|escompte|descuento|sconto|korting)\b",
                        re.IGNORECASE)
 _LESS = re.compile(
@@ -47,6 +52,7 @@ class BankText:
 
     tokens: list[str] = field(default_factory=list)  # may be references; in text order
     partial: bool = False
+    more_documents: bool = False  # the text names only some of what is paid
     discount_taken: bool = False
     deduction: Decimal | None = None  # "LESS 150.41 RETURN CREDIT"
     deduction_reason: ReasonCode | None = None
@@ -70,6 +76,7 @@ def read_bank_text(*texts: str | None) -> BankText:
     return BankText(
         tokens=tokens,
         partial=bool(_PARTIAL.search(text)),
+        more_documents=bool(_MORE.search(text)),
         discount_taken=bool(_DISCOUNT.search(text)),
         deduction=deduction,
         deduction_reason=reason,

@@ -150,7 +150,7 @@ def _decide(payment: Payment, link: Link | None, ctx: _Context) -> Decision:
         weak = [token for token, m in found if not m.strong]
         evidence.append("the payment's text names " + ", ".join(
             f"{m.doc_no} (as {token!r}, {m.kind})" for token, m in found))
-        return _from_claims(payment, claims, payer, evidence, ctx, weak=weak)
+        return _from_claims(payment, claims, payer, evidence, ctx, weak=weak, from_text=True)
     if payer is None:
         return Decision.review(payment, exception=ExceptionKind.UNIDENTIFIED, evidence=(
             *evidence, "no reference to our documents in the payment, and no remittance"))
@@ -178,7 +178,7 @@ def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch
 
 def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None,
                  evidence: list[str], ctx: _Context, *, weak: Sequence[str] = (),
-                 blocker: str | None = None) -> Decision:
+                 blocker: str | None = None, from_text: bool = False) -> Decision:
     owners = {ctx.ledger.items[c.doc_no].customer_id for c in claims}
     customer_id = _paying_customer(owners, payer, ctx)
     try:
@@ -193,12 +193,18 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
     if customer_id is None:
         reasons.append("the documents belong to customers that are not one group: "
                        + ", ".join(sorted(owners)))
-    elif payer is not None and payer.customer.customer_id not in ctx.refs.group_of(owners):
-        reasons.append(f"the payer looks like {payer.customer.customer_id} but the documents "
-                       f"belong to {', '.join(sorted(owners))}")
+    elif (payer is not None and payer.score >= 1.0
+          and payer.customer.customer_id not in ctx.refs.group_of(owners)):
+        # A known account or an exact name outweighs the documents; a look-alike name not.
+        reasons.append(f"the payer is {payer.customer.customer_id} ({payer.evidence}) but the "
+                       f"documents belong to {', '.join(sorted(owners))}")
     if plan is not None and weak and plan.applied != payment.amount:
         reasons.append(f"references {', '.join(weak)} are uncertain and the amounts do not "
                        "match exactly")
+    if (plan is not None and from_text and ctx.text(payment).more_documents
+            and plan.applied != payment.amount):
+        reasons.append("the bank text names only some of the documents paid and the rest is "
+                       "not explained; waiting for the remittance advice")
     if reasons or plan is None:
         return Decision.review(payment, reason="; ".join(reasons) or "nothing to apply",
                                customer_id=customer_id, suggestions=suggestions,
@@ -210,7 +216,8 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
 
 def _paying_customer(owners: set[str], payer: PayerMatch | None, ctx: _Context) -> str | None:
     """The customer that pays these documents: the payer's group, or one parent."""
-    if payer is not None and owners <= ctx.refs.group_of([payer.customer.customer_id]):
+    if payer is not None and (payer.score >= 1.0 or owners <= ctx.refs.group_of(
+            [payer.customer.customer_id])):
         return payer.customer.customer_id
     if len(owners) == 1:
         return next(iter(owners))

@@ -8,7 +8,8 @@ remittance links to a payment on evidence, strongest first:
 2. a document on the advice is named in the payment's text;
 3. the advice's total equals the payment and its customer is the payer's group;
 4. the advice's total exceeds the payment by a bank fee (up to 25.00) and its
-   customer is the payer's group.
+   customer is the payer's group; or the payer is unknown and this advice is the only
+   one whose total equals the payment.
 
 Repeated sends of one advice (same documents, same total) link together.  Each advice
 links to at most one payment; a payment keeps the best advice.  Advices whose lines do
@@ -77,6 +78,7 @@ def link_remittances(
     by_ref: dict[str, list[Remittance]] = defaultdict(list)
     by_doc: dict[str, list[Remittance]] = defaultdict(list)
     by_owner: dict[str, list[Remittance]] = defaultdict(list)
+    by_total: dict[Decimal, list[Remittance]] = defaultdict(list)
     for remittance in unique:
         if remittance.payment_id:
             by_id[remittance.payment_id].append(remittance)
@@ -87,6 +89,7 @@ def link_remittances(
                 by_doc[line.doc_no].append(remittance)
         for owner in owners_of(remittance):
             by_owner[owner].append(remittance)
+        by_total[_total(remittance)].append(remittance)
 
     scored: list[tuple[int, int, str, Remittance, str]] = []
     for p_index, payment in enumerate(payments):
@@ -104,7 +107,13 @@ def link_remittances(
         for doc in sorted(docs_in_text(payment)):
             for remittance in by_doc.get(doc, []):
                 add(3, remittance, f"the payment's text names {doc}, which the advice lists")
-        for owner in sorted(group_of_payer(payment)):
+        group = group_of_payer(payment)
+        if not group and len(same := by_total.get(payment.amount, [])) == 1:
+            # Payer unknown (a platform's name, say): an advice with exactly this total, the
+            # only one, is the payment's; its documents still have to check out.
+            add(1, same[0], f"the advice's total {payment.amount} equals the payment; no "
+                "other advice has that total")
+        for owner in sorted(group):
             for remittance in by_owner.get(owner, []):
                 total = _total(remittance)
                 if total == payment.amount:

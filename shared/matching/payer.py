@@ -9,6 +9,7 @@ or the payer stays unknown rather than guessed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,10 +39,14 @@ def customer_part(printed: str) -> str:
     return printed
 
 
-def normalise_name(name: str) -> str:
-    text = name.upper().replace("&", " AND ")
+def normalise_name(name: str, *, keep_suffix: bool = False) -> str:
+    """Upper case ASCII words, ``&`` as AND, ``N.V.`` as NV; legal suffixes dropped."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = plain.upper().replace("&", " AND ")
+    text = re.sub(r"\b([A-Z])\.(?=[A-Z]\b)", r"\1", text)  # N.V. -> NV.
     text = re.sub(r"[^A-Z0-9 ]+", " ", text)
-    text = _SUFFIXES.sub(" ", text)
+    if not keep_suffix:
+        text = _SUFFIXES.sub(" ", text)
     return " ".join(text.split())
 
 
@@ -97,28 +102,61 @@ class PayerDirectory:
         owners = self._by_account.get(account, []) if account else []
         if len(owners) == 1:
             return PayerMatch(owners[0], 1.0, f"payer account {account} is on file")
-        return self.identify_name(payment.payer_name or "")
+        return self.identify_name(payment.payer_name or "", currency=payment.currency)
 
-    def identify_name(self, printed: str) -> PayerMatch | None:
-        """The customer a printed payer name belongs to, when it is clearly one."""
-        name = normalise_name(customer_part(printed))
+    def identify_name(self, printed: str, *, currency: str | None = None) -> PayerMatch | None:
+        """The customer a printed payer name belongs to, when it is clearly one.
+
+        Equal names are told apart by their legal suffix as printed (``LTD``/``INC``),
+        then by the payment's currency; a fuzzy match must beat the runner-up clearly.
+        A platform's own name in front (``AVIDXCHANGE INC ACME PACKAGING``) is skipped.
+        """
+        part = customer_part(printed)
+        words = part.split()
+        for skip in range(min(3, max(len(words) - 1, 0)) + 1):
+            found = self._identify(" ".join(words[skip:]), printed, currency)
+            if found is not None:
+                return found
+        return None
+
+    def _identify(self, part: str, printed: str, currency: str | None) -> PayerMatch | None:
+        name = normalise_name(part)
         if not name:
             return None
-        exact = {c.customer_id: c for c in self._exact.get(name, [])}
+        exact = _narrowed(self._exact.get(name, []), part, currency)
         if len(exact) == 1:
-            customer = next(iter(exact.values()))
-            return PayerMatch(customer, 1.0, f"payer name {printed!r} is {customer.name!r}")
+            return PayerMatch(exact[0], 1.0, f"payer name {printed!r} is {exact[0].name!r}")
+        if len(exact) > 1:
+            return None
         best: dict[str, tuple[float, Customer]] = {}
         for known, customer in self._block(name):
-            # Banks truncate names: compare against the same-length prefix as well.
-            score = max(fuzz.token_sort_ratio(name, known), fuzz.ratio(name, known[: len(name)]))
+            # Banks truncate names: compare the same-length prefixes as well.
+            score = max(fuzz.token_sort_ratio(name, known), fuzz.ratio(name, known[: len(name)]),
+                        fuzz.ratio(known, name[: len(known)])
+                        if len(known) >= 0.7 * len(name) else 0.0)
             if score > best.get(customer.customer_id, (0.0, customer))[0]:
                 best[customer.customer_id] = (score, customer)
         ranked = sorted(best.values(), key=lambda s: s[0], reverse=True)
         if not ranked or ranked[0][0] < _NAME_THRESHOLD:
             return None
-        if len(ranked) > 1 and ranked[0][0] - ranked[1][0] < _MARGIN:
+        close = [c for score, c in ranked if ranked[0][0] - score < _MARGIN]
+        close = _narrowed(close, part, currency)
+        if len(close) != 1:
             return None
-        score, customer = ranked[0]
-        return PayerMatch(customer, score / 100,
+        customer = close[0]
+        score = best[customer.customer_id][0]
+        return PayerMatch(customer, min(score / 100, 0.99),
                           f"payer name {printed!r} matches {customer.name!r}")
+
+
+def _narrowed(candidates: list[Customer], printed: str, currency: str | None) -> list[Customer]:
+    """Tell look-alike customers apart by the printed legal suffix, then by currency."""
+    unique = list({c.customer_id: c for c in candidates}.values())
+    if len(unique) > 1:
+        full = normalise_name(printed, keep_suffix=True)
+        same = [c for c in unique
+                if any(normalise_name(n, keep_suffix=True) == full for n in c.names)]
+        unique = same or unique
+    if len(unique) > 1 and currency:
+        unique = [c for c in unique if c.currency == currency] or unique
+    return unique

@@ -10,12 +10,22 @@ __all__ = ["reason_code_for"]
 
 # First hit wins; the order puts the specific wordings before the generic ones.
 _RULES: tuple[tuple[ReasonCode, re.Pattern[str]], ...] = (
-    (ReasonCode.DAMAGED, re.compile(r"damag|broken|defect", re.I)),
-    (ReasonCode.SHORTAGE, re.compile(r"short(age| ship)|quantity|missing", re.I)),
-    (ReasonCode.PRICING, re.compile(r"pric", re.I)),
-    (ReasonCode.PROMOTION, re.compile(r"promo|co-?op|marketing|rebate|allowance", re.I)),
-    (ReasonCode.FREIGHT, re.compile(r"freight|shipping|delivery charge", re.I)),
-    (ReasonCode.RETURN, re.compile(r"return|\bRMA\b", re.I)),
+    (ReasonCode.DAMAGED, re.compile(
+        r"damag|broken|defect|beschädig|beschaedig|defekt|bruch|endommag|avari|cass[ée]|"
+        r"dañad|danad|roto|rott|danneggi|beschadig", re.I)),
+    (ReasonCode.SHORTAGE, re.compile(
+        r"short(age| ship|-ship)|quantity|missing|not received|fehlmenge|fehlt|mindermenge|"
+        r"manquant|quantit[ée]|faltante|cantidad|mancant|ontbrek|tekort", re.I)),
+    (ReasonCode.PRICING, re.compile(
+        r"pric|preis|prix|tarif|precio|prezzo|prijs", re.I)),
+    (ReasonCode.PROMOTION, re.compile(
+        r"promo|co-?op|marketing|rebate|allowance|advertis|werbe|bonus|rabatt|"
+        r"publicit|ristorno|reclame", re.I)),
+    (ReasonCode.FREIGHT, re.compile(
+        r"freight|shipping|delivery charge|carriage|fracht|versand|fret|transport|flete|"
+        r"envío|envio|trasporto|vracht", re.I)),
+    (ReasonCode.RETURN, re.compile(
+        r"return|\bRMA\b|retour|rücksend|ruecksend|rückgabe|devoluci|devolu|reso\b", re.I)),
 )
 
 

@@ -35,7 +35,7 @@ from shared.domain import Customer, DocType, OpenItem
 
 __all__ = ["RefKind", "RefMatch", "ReferenceIndex"]
 
-RefKind = Literal["exact", "digits", "po", "sequence", "typo"]
+RefKind = Literal["exact", "digits", "po", "sequence", "typo", "amount"]
 STRONG: frozenset[RefKind] = frozenset({"exact", "digits"})
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
@@ -101,6 +101,7 @@ class ReferenceIndex:
                 children[customer.parent_id].add(customer.customer_id)
                 self._parent[customer.customer_id] = customer.parent_id
         self._children = dict(children)
+        self._by_customer: dict[str, list[str]] | None = None
 
     # -- customers ---------------------------------------------------------------
 
@@ -165,7 +166,40 @@ class ReferenceIndex:
         strong = [m for m in confirmed if m.strong]
         return strong[0] if len(strong) == 1 else None
 
+    def fits(self, doc_no: str, amounts: Collection[Decimal]) -> bool:
+        """True when one of ``amounts`` is the document's amount, open or discount-net."""
+        return self._amount_fits(doc_no, amounts)
+
+    def nearest(self, ref: str, *, customer_ids: Collection[str],
+                amounts: Collection[Decimal]) -> RefMatch | None:
+        """A misread reference: the one document of the group whose amount fits and whose
+        digits are within two slips of the printed ones (OCR reads ``2450`` as ``2459``)."""
+        printed = re.sub(r"^[A-Z]*", "", _norm(ref)).translate(_DIGIT_LOOKALIKES)
+        printed = re.sub(r"\D", "", printed)
+        if len(printed) < 3:
+            return None
+        fitting = [doc for doc in self._docs_of(customer_ids) if self._amount_fits(doc, amounts)]
+        near = [doc for doc in fitting
+                if DamerauLevenshtein.distance(re.sub(r"\D", "", doc)[-len(printed):],
+                                               printed) <= 2]
+        return self._match(near[0], "typo") if len(near) == 1 else None
+
+    def by_amount(self, *, customer_ids: Collection[str],
+                  amounts: Collection[Decimal]) -> RefMatch | None:
+        """The one document of the group whose amount is one of ``amounts``, if just one."""
+        fitting = [doc for doc in self._docs_of(customer_ids) if self._amount_fits(doc, amounts)]
+        return self._match(fitting[0], "amount") if len(fitting) == 1 else None
+
     # -- helpers -----------------------------------------------------------------
+
+    def _docs_of(self, customer_ids: Collection[str]) -> list[str]:
+        group = self.group_of(customer_ids)
+        if self._by_customer is None:
+            by_customer: dict[str, list[str]] = defaultdict(list)
+            for doc_no, item in self.items.items():
+                by_customer[item.customer_id].append(doc_no)
+            self._by_customer = dict(by_customer)
+        return [doc for cid in sorted(group) for doc in self._by_customer.get(cid, [])]
 
     def _match(self, doc_no: str, kind: RefKind) -> RefMatch:
         return RefMatch(doc_no, kind, self.items[doc_no].customer_id)

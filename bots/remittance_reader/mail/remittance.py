@@ -120,15 +120,30 @@ def _best(candidates: list[_Candidate], totals: list[Decimal]) -> _Candidate | N
     return max(readable, key=lambda c: (c.total in totals, len(c.lines), c.origin != "text"))
 
 
-def _resolve(lines: list[ExtractedLine], context: ReadingContext,
-             customers: set[str]) -> list[RemittanceLine]:
-    """Resolve printed references, strong ones first, then the rest within their customers."""
-    first = [context.refs.resolve(x.ref_as_printed, amounts=_amounts(x)) for x in lines]
-    known = set(customers) | {m.customer_id for m in first if m is not None and m.strong}
+def _resolve(lines: list[ExtractedLine], context: ReadingContext, customers: set[str],
+             *, ocr: bool) -> list[RemittanceLine]:
+    """Resolve printed references, strong ones first, then the rest within their customers.
+
+    A reference read by OCR must also agree with the line's amounts: a misread digit can
+    make another real document number.  A reference that cannot be resolved is matched,
+    within the customer's group, to the one document its digits nearly spell and its
+    amount fits, or to the one document whose amount it is.
+    """
+    refs = context.refs
+    first = [refs.resolve(x.ref_as_printed, amounts=_amounts(x)) for x in lines]
+    known = set(customers) | {
+        m.customer_id for m, x in zip(first, lines, strict=True)
+        if m is not None and m.strong and (not ocr or refs.fits(m.doc_no, _amounts(x)))}
     out = []
     for line, early in zip(lines, first, strict=True):
-        match = context.refs.resolve(line.ref_as_printed, customer_ids=known,
-                                     amounts=_amounts(line)) if known else early
+        amounts = _amounts(line)
+        match = refs.resolve(line.ref_as_printed, customer_ids=known,
+                             amounts=amounts) if known else early
+        if match is not None and ocr and not refs.fits(match.doc_no, amounts):
+            match = None
+        if match is None and known:
+            match = (refs.nearest(line.ref_as_printed, customer_ids=known, amounts=amounts)
+                     or refs.by_amount(customer_ids=known, amounts=amounts))
         doc_no = match.doc_no if match is not None else None
         out.append(_remittance_line(line, doc_no, context))
     return out
@@ -215,13 +230,18 @@ def read_mail(raw: bytes, context: ReadingContext, *, source: str) -> MailReadin
 
 def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceFields,
                      context: ReadingContext, customers: set[str], source: str) -> MailReading:
-    lines = _resolve(best.lines, context, customers)
+    ocr = best.document.channel in ("scan", "image")
+    lines = _resolve(best.lines, context, customers, ocr=ocr)
     lines_paid = sum((line.paid for line in lines), ZERO)
     problem = None
-    if fields.totals and lines_paid not in fields.totals:
-        stated = ", ".join(str(t) for t in fields.totals)
+    stated = ", ".join(str(t) for t in fields.totals)
+    if fields.totals and lines_paid not in fields.totals and (
+            ocr or all(lines_paid > total for total in fields.totals)):
+        # OCR may drop or misread a line; any advice whose lines exceed what it says it
+        # pays contradicts itself.  (Lines below the total of a typed advice are an
+        # overpayment the customer states: the rest goes on account.)
         problem = f"lines add up to {lines_paid}, the advice says {stated}"
-    elif not fields.totals and best.document.channel in ("scan", "image"):
+    elif not fields.totals and ocr:
         # OCR can drop a whole line; without a printed total nothing shows it.
         problem = "no printed total to check the lines read by OCR against"
     owners = customers or {context.refs.items[x.doc_no].customer_id
@@ -238,7 +258,7 @@ def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceField
         currency=fields.currency,
         payment_date=fields.payment_date,
         payment_ref=fields.payment_ref,
-        total_paid=lines_paid if problem is None else max(fields.totals),
+        total_paid=max(fields.totals) if problem is not None and fields.totals else lines_paid,
         problem=problem,
         lines=tuple(lines),
     )
