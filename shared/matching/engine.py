@@ -41,6 +41,7 @@ from shared.matching.ledger_state import LedgerState
 from shared.matching.linking import Link, link_remittances
 from shared.matching.payer import PayerDirectory, PayerMatch
 from shared.matching.refs import ReferenceIndex, RefMatch
+from shared.matching.suggest import suggest
 from shared.money import ZERO
 
 __all__ = ["MatchingPolicy", "decide_batch"]
@@ -114,7 +115,7 @@ def decide_batch(
     for payment in ordered:
         try:
             decision = _decide(payment, links.get(payment.payment_id), ctx)
-        except (ValueError, ArithmeticError, KeyError) as exc:  # a bug must not stop the batch
+        except Exception as exc:  # one payment must not stop the batch
             log.exception("payment %s could not be decided", payment.payment_id)
             decision = Decision.review(payment, reason=f"the matcher failed on this payment: "
                                        f"{type(exc).__name__}", evidence=(str(exc)[:500],))
@@ -167,7 +168,9 @@ def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch
     missing = [line.ref_as_printed for line in remittance.lines
                if not line.doc_no or line.doc_no not in ctx.ledger.items]
     blocker = None
-    if remittance.problem:
+    lines_paid = sum((c.paid or ZERO for c in claims), ZERO)
+    if remittance.problem and not (lines_paid == payment.amount and not missing):
+        # (Lines that add up to the payment itself outweigh a misread printed total.)
         blocker = f"the remittance cannot be trusted as read: {remittance.problem}"
     elif missing:
         blocker = f"remittance references not found in the ledger: {', '.join(missing)}"
@@ -184,18 +187,16 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
     try:
         plan = allocate(payment, claims, ctx.ledger, ctx.text(payment)) if claims else None
     except Refusal as refused:
-        return _refused(payment, refused, customer_id, evidence)
-    suggestion = plan.suggestion(payment, 0.8) if plan is not None else None
-    suggestions = [suggestion] if suggestion is not None else []
+        return _refused(payment, refused, customer_id, evidence, ctx)
     reasons = []
     if blocker:
         reasons.append(blocker)
     if customer_id is None:
         reasons.append("the documents belong to customers that are not one group: "
                        + ", ".join(sorted(owners)))
-    elif (payer is not None and payer.score >= 1.0
+    elif (payer is not None and payer.by_account
           and payer.customer.customer_id not in ctx.refs.group_of(owners)):
-        # A known account or an exact name outweighs the documents; a look-alike name not.
+        # A known account outweighs the documents; a name (customers share names) not.
         reasons.append(f"the payer is {payer.customer.customer_id} ({payer.evidence}) but the "
                        f"documents belong to {', '.join(sorted(owners))}")
     if plan is not None and weak and plan.applied != payment.amount:
@@ -206,6 +207,7 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
         reasons.append("the bank text names only some of the documents paid and the rest is "
                        "not explained; waiting for the remittance advice")
     if reasons or plan is None:
+        suggestions = _suggestions(payment, plan, customer_id, ctx)
         return Decision.review(payment, reason="; ".join(reasons) or "nothing to apply",
                                customer_id=customer_id, suggestions=suggestions,
                                evidence=(*evidence, *(plan.evidence if plan else ())))
@@ -216,7 +218,7 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
 
 def _paying_customer(owners: set[str], payer: PayerMatch | None, ctx: _Context) -> str | None:
     """The customer that pays these documents: the payer's group, or one parent."""
-    if payer is not None and (payer.score >= 1.0 or owners <= ctx.refs.group_of(
+    if payer is not None and (payer.by_account or owners <= ctx.refs.group_of(
             [payer.customer.customer_id])):
         return payer.customer.customer_id
     if len(owners) == 1:
@@ -226,12 +228,21 @@ def _paying_customer(owners: set[str], payer: PayerMatch | None, ctx: _Context) 
     return next(iter(parents)) if len(parents) == 1 else None
 
 
+def _suggestions(payment: Payment, plan: Plan | None, customer_id: str | None,
+                 ctx: _Context) -> list[Suggestion]:
+    """Proposals for the reviewer, from the customer's open items (``suggest.py``)."""
+    if customer_id is None:
+        single = plan.suggestion(payment, 0.3) if plan is not None else None
+        return [single] if single is not None else []
+    candidates = ctx.ledger.open_items_of(ctx.refs.group_of([customer_id]))
+    return suggest(payment, plan, candidates, ctx.ledger)
+
+
 def _refused(payment: Payment, refused: Refusal, customer_id: str | None,
-             evidence: list[str]) -> Decision:
+             evidence: list[str], ctx: _Context) -> Decision:
     suggestions = []
-    if (refused.exception is None and refused.plan is not None
-            and (suggestion := refused.plan.suggestion(payment, 0.5)) is not None):
-        suggestions.append(suggestion)
+    if refused.exception is None:
+        suggestions = _suggestions(payment, refused.plan, customer_id, ctx)
     return Decision.review(payment, reason=refused.reason, exception=refused.exception,
                            customer_id=customer_id, suggestions=suggestions,
                            evidence=(*evidence, refused.reason))
@@ -267,7 +278,8 @@ def _amount_only(payment: Payment, payer: PayerMatch, evidence: list[str],
                                    *evidence, f"{len(matches)} different sets of open items "
                                    "equal the amount: " + "; ".join(m.describe() for m in matches)))
     return Decision.review(payment, reason="no reference, and no open item or combination of "
-                           "open items equals the amount", customer_id=cid, evidence=evidence)
+                           "open items equals the amount", customer_id=cid,
+                           suggestions=_suggestions(payment, None, cid, ctx), evidence=evidence)
 
 
 def _amount_plan(payment: Payment, match: AmountMatch, ctx: _Context) -> Plan:

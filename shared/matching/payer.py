@@ -63,9 +63,12 @@ def _accounts(identifiers: Iterable[str]) -> set[str]:
 
 @dataclass(frozen=True)
 class PayerMatch:
+    """Who paid, how sure (``score`` in [0, 1]) and why; ``by_account`` for a known account."""
+
     customer: Customer
     score: float
     evidence: str
+    by_account: bool = False
 
 
 class PayerDirectory:
@@ -101,7 +104,8 @@ class PayerDirectory:
         account = (payment.payer_account or "").replace(" ", "").upper()
         owners = self._by_account.get(account, []) if account else []
         if len(owners) == 1:
-            return PayerMatch(owners[0], 1.0, f"payer account {account} is on file")
+            return PayerMatch(owners[0], 1.0, f"payer account {account} is on file",
+                              by_account=True)
         return self.identify_name(payment.payer_name or "", currency=payment.currency)
 
     def identify_name(self, printed: str, *, currency: str | None = None) -> PayerMatch | None:
