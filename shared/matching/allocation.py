@@ -14,7 +14,9 @@ The policy (../shared/bench/FORMAT.md section 2), rule by rule:
 * a stated deduction is an adjustment with its reason code (rule 6);
 * with amounts unknown (bank text only), a shortfall is explained, in this order, by
   the valid discounts of the named invoices, a stated partial payment of one invoice
-  (rule 8), a stated deduction of that amount, an unearned discount taken anyway;
+  (rule 8), a stated deduction of that amount from the one invoice named (several
+  invoices: which one is not known, so a person decides), an unearned discount of
+  exactly the invoices' discounts;
 * whatever is still short by 0.01 to 25.00 is a bank fee on the last invoice (rule 7);
 * whatever is paid beyond the documents goes on account (rule 9).
 
@@ -142,14 +144,25 @@ def allocate(payment: Payment, claims: Sequence[Claim], ledger: LedgerState,
     return result
 
 
+def _merged(claims: Sequence[Claim]) -> list[Claim]:
+    """One claim per document: an advice may list one invoice on two lines."""
+    merged: dict[str, Claim] = {}
+    for claim in claims:
+        if (known := merged.get(claim.doc_no)) is None:
+            merged[claim.doc_no] = claim
+        elif known.paid is not None and claim.paid is not None:
+            merged[claim.doc_no] = Claim(
+                doc_no=claim.doc_no, printed=known.printed, paid=known.paid + claim.paid,
+                deduction=known.deduction + claim.deduction,
+                discount=known.discount + claim.discount,
+                reason_code=known.reason_code or claim.reason_code)
+    return list(merged.values())
+
+
 def _lines(payment: Payment, claims: Sequence[Claim], ledger: LedgerState) -> list[_Line]:
     lines: list[_Line] = []
-    seen: set[str] = set()
     duplicates: list[str] = []
-    for claim in claims:
-        if claim.doc_no in seen:
-            continue
-        seen.add(claim.doc_no)
+    for claim in _merged(claims):
         item = ledger.items[claim.doc_no]
         if item.currency != payment.currency:
             raise Refusal(f"currency_mismatch: {item.doc_no} is in {item.currency}, the payment "
@@ -219,6 +232,10 @@ def _explain_shortfall(lines: list[_Line], shortfall: Decimal, payment: Payment,
         plan.evidence.append(f"stated partial payment of {debits[0].item.doc_no}: "
                              f"{debits[0].applied} applied, the rest stays open")
         return
+    if text.deduction is not None and text.deduction == shortfall and len(debits) > 1:
+        raise Refusal(f"the bank text deducts {shortfall} ({text.deduction_text or 'no reason'}) "
+                      "but names several invoices: which one is not stated",
+                      plan=_as_plan(lines, plan))
     if text.deduction is not None and text.deduction == shortfall and len(debits) == 1:
         x = debits[0]
         x.applied -= shortfall
@@ -229,8 +246,9 @@ def _explain_shortfall(lines: list[_Line], shortfall: Decimal, payment: Payment,
         plan.evidence.append(f"the bank text deducts {shortfall} ({stated})")
         return
     with_discount = [x for x in debits if x.item.discount_amount is not None]
-    if (text.discount_taken and with_discount
-            and sum((x.item.discount_amount or ZERO for x in with_discount), ZERO) == shortfall):
+    if with_discount and sum((x.item.discount_amount or ZERO for x in with_discount),
+                             ZERO) == shortfall:
+        # Short by exactly the discounts, but too late for them (rule 5), said or not.
         for x in with_discount:
             x.applied -= x.item.discount_amount or ZERO
         plan.evidence.append(f"discount of {shortfall} taken after the discount date: "

@@ -25,7 +25,7 @@ from shared.matching.allocation import discount_valid
 
 __all__ = ["MAX_ITEMS_FOR_TRIPLES", "AmountMatch", "match_amount"]
 
-MAX_ITEMS_FOR_TRIPLES = 60
+MAX_ITEMS_FOR_TRIPLES = 300
 MAX_MATCHES = 6  # enough to call it ambiguous and show a few to the reviewer
 
 
@@ -47,8 +47,8 @@ def _candidates(items: Sequence[OpenItem], remaining: dict[str, Decimal],
     out = []
     for item in items:
         open_amount = remaining[item.doc_no]
-        if open_amount <= 0:
-            continue
+        if open_amount == 0:
+            continue  # credit memos (negative) take part: A + CM may equal B
         out.append((open_amount, item, False))
         if discount_valid(item, value_date) and open_amount == item.open_amount:
             out.append((open_amount - (item.discount_amount or 0), item, True))
@@ -59,12 +59,13 @@ def match_amount(amount: Decimal, items: Sequence[OpenItem], remaining: dict[str
                  value_date: date) -> list[AmountMatch]:
     """Every distinct set of one to four of ``items`` equal to ``amount`` (bounded)."""
     cands = _candidates(items, remaining, value_date)
-    found: dict[frozenset[str], AmountMatch] = {}
+    found: dict[frozenset[tuple[str, bool]], AmountMatch] = {}
 
     def add(parts: Sequence[tuple[Decimal, OpenItem, bool]]) -> None:
         docs = frozenset(p[1].doc_no for p in parts)
-        if len(docs) == len(parts) and docs not in found:
-            found[docs] = AmountMatch(tuple(p[1] for p in parts), tuple(p[2] for p in parts))
+        key = frozenset((p[1].doc_no, p[2]) for p in parts)  # which one is discount-net
+        if len(docs) == len(parts) and key not in found:
+            found[key] = AmountMatch(tuple(p[1] for p in parts), tuple(p[2] for p in parts))
 
     by_amount: dict[Decimal, list[int]] = defaultdict(list)
     for n, cand in enumerate(cands):

@@ -103,19 +103,21 @@ def _tokens(text: str) -> list[str]:
 def mentions_sister_company(texts: Iterable[str | None], names: Iterable[str]) -> str | None:
     """The sister company a payment is meant for, when its text names it.
 
-    ``Northwind Logistics GmbH`` is recognised as ``NORTHWIND LOGISTICS``,
-    ``NW LOGISTICS`` or ``N.W. LOGISTICS``.
+    ``names`` are the sister companies' names and the short forms they go by (``NW
+    Logistics``); each is matched as words, legal suffix optional, any punctuation
+    between the words (``N.W. LOGISTICS``, ``NORTHWIND-LOGISTICS``).
     """
     text = " ".join(t for t in texts if t).upper()
     for name in names:
         words = [w for w in re.sub(r"[^A-Z0-9 ]", " ", name.upper()).split()
-                 if w not in ("GMBH", "LTD", "LIMITED", "INC", "AG", "LLC", "SA", "BV")]
-        if len(words) < 2:
+                 if w not in _LEGAL_SUFFIXES]
+        if not words:
             continue
-        first, rest = words[0], r"\W+".join(map(re.escape, words[1:]))
-        # "NW", "N.W.": a short abbreviation starting like the first word.
-        initials = rf"{re.escape(first[0])}\.?[A-Z]\.?"
-        pattern = rf"\b(?:{re.escape(first)}|{initials})\W*{rest}\b"
+        pattern = r"\b" + r"\W*".join(r"\.?".join(map(re.escape, w)) if len(w) <= 3
+                                       else re.escape(w) for w in words) + r"\b"
         if re.search(pattern, text):
             return name
     return None
+
+
+_LEGAL_SUFFIXES = frozenset({"GMBH", "LTD", "LIMITED", "INC", "AG", "LLC", "SA", "BV", "KG"})

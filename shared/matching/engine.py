@@ -47,13 +47,15 @@ from shared.money import ZERO
 __all__ = ["MatchingPolicy", "decide_batch"]
 
 log = logging.getLogger(__name__)
+# The remittance reader's problems about the printed total (bots/remittance_reader).
+_TOTAL_PROBLEMS = ("lines add up to", "no printed total")
 
 
 @dataclass(frozen=True)
 class MatchingPolicy:
     """The business's own facts the matcher needs (defaults: the benchmark's seller)."""
 
-    sister_companies: tuple[str, ...] = ("Northwind Logistics GmbH",)
+    sister_companies: tuple[str, ...] = ("Northwind Logistics GmbH", "NW Logistics")
 
 
 @dataclass
@@ -63,6 +65,9 @@ class _Context:
     ledger: LedgerState
     policy: MatchingPolicy
     texts: dict[str, BankText] = field(default_factory=dict)
+    # Documents named by earlier payments of the batch that went to review: a later
+    # payment naming them may pay them twice, so it is not posted on its own.
+    named_in_review: dict[str, str] = field(default_factory=dict)
     payers: dict[str, PayerMatch | None] = field(default_factory=dict)
 
     def text(self, payment: Payment) -> BankText:
@@ -121,8 +126,17 @@ def decide_batch(
                                        f"{type(exc).__name__}", evidence=(str(exc)[:500],))
         if decision.kind == "auto":
             ctx.ledger.apply(decision)
+        elif decision.exception is None:
+            for doc in _named_docs(payment, links.get(payment.payment_id), ctx):
+                ctx.named_in_review.setdefault(doc, payment.payment_id)
         decisions.append(decision)
     return decisions
+
+
+def _named_docs(payment: Payment, link: Link | None, ctx: _Context) -> set[str]:
+    if link is not None:
+        return {x.doc_no for x in link.remittance.lines if x.doc_no}
+    return {m.doc_no for _, m in ctx.text_refs(payment) if m.strong}
 
 
 def _owners(remittance: Remittance, ctx: _Context) -> set[str]:
@@ -169,7 +183,9 @@ def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch
                if not line.doc_no or line.doc_no not in ctx.ledger.items]
     blocker = None
     lines_paid = sum((c.paid or ZERO for c in claims), ZERO)
-    if remittance.problem and not (lines_paid == payment.amount and not missing):
+    totals_only = (remittance.problem or "").startswith(_TOTAL_PROBLEMS)
+    if remittance.problem and not (totals_only and lines_paid == payment.amount
+                                   and not missing):
         # (Lines that add up to the payment itself outweigh a misread printed total.)
         blocker = f"the remittance cannot be trusted as read: {remittance.problem}"
     elif missing:
@@ -206,6 +222,11 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
             and plan.applied != payment.amount):
         reasons.append("the bank text names only some of the documents paid and the rest is "
                        "not explained; waiting for the remittance advice")
+    earlier = sorted({ctx.named_in_review[c.doc_no] for c in claims
+                      if c.doc_no in ctx.named_in_review})
+    if earlier:
+        reasons.append(f"possible duplicate: earlier payment {', '.join(earlier)} (in review) "
+                       "names the same documents")
     if reasons or plan is None:
         suggestions = _suggestions(payment, plan, customer_id, ctx)
         return Decision.review(payment, reason="; ".join(reasons) or "nothing to apply",
