@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.db import app
+from shared.store.migrate import head
 
 
 def test_upgrade_then_current(tmp_path: Path) -> None:
@@ -19,10 +20,11 @@ def test_upgrade_then_current(tmp_path: Path) -> None:
     second = runner.invoke(app, ["upgrade", "--url", url])
     after = runner.invoke(app, ["current", "--url", url])
 
+    newest = head()
     assert before.exit_code == 1 and "empty (behind" in before.output
-    assert first.exit_code == 0 and "upgraded empty -> 0001" in first.output
-    assert second.exit_code == 0 and "already at 0001" in second.output
-    assert after.exit_code == 0 and "0001 (up to date)" in after.output
+    assert first.exit_code == 0 and f"upgraded empty -> {newest}" in first.output
+    assert second.exit_code == 0 and f"already at {newest}" in second.output
+    assert after.exit_code == 0 and f"{newest} (up to date)" in after.output
 
 
 def test_url_defaults_to_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
