@@ -1,0 +1,539 @@
+"""Positional tables: rows of aligned cells from words that carry x-extents.
+
+Contract: the input is lines of :class:`Word` (text plus ``x0``/``x1``; ``top``/``bottom``
+when the source has them).  Three sources feed it with the same code path:
+
+* a fixed-width plain-text body (:func:`text_tables`): one word per run of non-blanks,
+  x in character columns; ``|`` and tabs are explicit cell boundaries;
+* a PDF text layer: pdfplumber ``extract_words`` boxes in points;
+* OCR: tesseract ``image_to_data`` boxes in pixels.
+
+The output is a list of tables, each a list of rows of cell strings with the header
+row first when one was found (a repeated header on a later page is not repeated).
+Every row has one cell per column; an empty cell is ``""``.  Cells keep their inner
+spaces (``Remaining balance``, ``1 234,56``, ``12.50 CR``, ``$ 1,415.07``).  Lines that
+are not part of a table (address blocks, ``Payee: ...`` labels, prose) are left out.
+
+How: words closer than about one character width form a *phrase* (a candidate cell).
+A header line (two or more phrases, words not numbers, no ``label:``) sets the
+columns; each phrase of the lines below goes to the column it overlaps most, or the
+nearest one, so a right-aligned amount lands under its right-aligned heading even when
+cells to its left are empty.  A phrase that straddles two columns is split between its
+words; a heading that sits over two data columns (``Deduction Reason`` set tight) is
+split where the data says.  Without a header, the columns come from the consensus of
+the gaps of consecutive lines that each carry an amount.  Page totals and
+carried-forward lines that line up with the columns stay in the table (the interpreter
+recognises them); they are not dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from bots.remittance_reader.extract.document import Rows
+
+__all__ = ["Word", "group_lines", "is_amount", "rows_from_words", "text_tables"]
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word (or one explicitly bounded cell) with its horizontal extent.
+
+    ``hard`` marks a cell whose bounds were given by the source (a ``|`` or a tab in
+    plain text): it is never merged with a neighbour nor split.
+    """
+
+    text: str
+    x0: float
+    x1: float
+    top: float = 0.0
+    bottom: float = 0.0
+    hard: bool = False
+
+
+@dataclass(slots=True)
+class _Cell:
+    words: list[Word]
+    x0: float = field(init=False)
+    x1: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.x0 = min(w.x0 for w in self.words)
+        self.x1 = max(w.x1 for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(slots=True)
+class _Column:
+    x0: float
+    x1: float
+    words: list[Word]  # the heading's words ([] when the table has no header)
+
+    @property
+    def label(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+# An amount as printed: optional sign, currency, digits in groups of three, two decimals,
+# optional trailing sign, currency or CR/DR.  Right-aligned in every layout we know.
+_AMOUNT = re.compile(
+    r"^[(\-+\u2212]?\s?(?:[$€£¥]|[A-Z]{3}\b)?\s?[(\-]?\s?"
+    r"\d{1,3}(?:(?P<group>[.,'\u00a0\u202f ])\d{3}(?:(?P=group)\d{3})*)?(?P<dec>[.,])\d{2}"
+    r"\s?\)?(?:-|\s?(?:CR|DR|[$€£¥]|[A-Z]{3}))?\)?$"
+    r"|^[(\-+\u2212]?\s?(?:[$€£¥]|[A-Z]{3}\b)?\s?[(\-]?\s?\d{4,}(?P<dec2>[.,])\d{2}"
+    r"\s?\)?(?:-|\s?(?:CR|DR|[$€£¥]|[A-Z]{3}))?\)?$",
+    re.IGNORECASE,
+)
+_DIGIT = re.compile(r"\d")
+_ALPHA = re.compile(r"[^\W\d_]")
+_RULE = re.compile(r"^[\s\-=_+|:.*~]+$")
+
+
+def is_amount(text: str) -> bool:
+    """True when ``text`` reads as a printed amount with two decimals.
+
+    The group separator must differ from the decimal mark (``1.234,56``, ``1,234.56``,
+    ``1 234,56``); ``1.234.56`` is an OCR slip, not an amount.
+    """
+    m = _AMOUNT.match(text.strip())
+    return bool(m) and (m.group("group") is None or m.group("group") != m.group("dec"))
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def text_tables(text: str) -> list[Rows]:
+    """Every fixed-width or ``|``-separated table of a plain-text body.
+
+    Rule lines (``----``, ``+---+``) are skipped without ending a table; a blank line
+    or prose ends it.
+    """
+    lines: list[list[Word]] = []
+    y = 0
+    for raw in text.splitlines():
+        if raw.strip() and _RULE.match(raw):
+            continue  # a rule is decoration: it neither is a row nor breaks a table
+        y += 1
+        words = _text_words(raw, float(y))
+        if words:
+            lines.append(words)
+    # Monospaced text: one space joins words, two or more separate cells.
+    return rows_from_words(lines, gap=1.5)
+
+
+def _text_words(raw: str, y: float) -> list[Word]:
+    if "|" in raw or "\t" in raw:
+        return _bounded_cells(raw, y)
+    return [Word(m.group(), float(m.start()), float(m.end()), y, y + 1.0)
+            for m in re.finditer(r"\S+", raw)]
+
+
+def _bounded_cells(line: str, y: float) -> list[Word]:
+    """Cells between explicit separators, each spanning its whole segment."""
+    out: list[Word] = []
+    expanded = ""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for ch in line:
+        if ch in "|\t":
+            bounds.append((start, len(expanded)))
+            if ch == "\t":
+                # a tab moves to the next stop of 8, and always separates
+                expanded += " " * (8 - len(expanded) % 8)
+            else:
+                expanded += " "
+            start = len(expanded)
+        else:
+            expanded += ch
+    bounds.append((start, len(expanded)))
+    for a, b in bounds:
+        segment = expanded[a:b]
+        if segment.strip():
+            out.append(Word(" ".join(segment.split()), float(a), float(b), y, y + 1.0,
+                            hard=True))
+    return out
+
+
+def group_lines(words: Iterable[Word]) -> list[list[Word]]:
+    """Words grouped into text lines by vertical overlap, top to bottom, left to right."""
+    ordered = sorted(words, key=lambda w: ((w.top + w.bottom) / 2, w.x0))
+    lines: list[list[Word]] = []
+    bands: list[tuple[float, float]] = []
+    for w in ordered:
+        mid = (w.top + w.bottom) / 2
+        if lines:
+            top, bottom = bands[-1]
+            if top <= mid <= bottom:
+                lines[-1].append(w)
+                # the band follows the line's median, not its tallest glyph
+                continue
+        lines.append([w])
+        bands.append((w.top, w.bottom))
+    return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
+# --------------------------------------------------------------------------- core
+
+
+def rows_from_words(lines: Sequence[Sequence[Word]], *, gap: float | None = None) -> list[Rows]:
+    """Tables found in lines of words (one page, or one text body).
+
+    ``gap`` is the horizontal distance beyond which two words are different cells; by
+    default about one character width, estimated from the words themselves.
+    """
+    lines = [sorted(line, key=lambda w: w.x0) for line in lines if line]
+    if not lines:
+        return []
+    threshold = gap if gap is not None else _char_width(lines)
+    cells = [_phrases(line, threshold) for line in lines]
+    pitch = _line_pitch(lines)
+    tables: list[Rows] = []
+    used = [False] * len(lines)
+    i = 0
+    while i < len(lines):
+        if not used[i] and _header_like(cells[i]):
+            found = _table_below(i, lines, cells, pitch)
+            if found is not None:
+                rows, last = found
+                tables.append(rows)
+                for k in range(i, last + 1):
+                    used[k] = True
+                i = last + 1
+                continue
+        i += 1
+    tables.extend(_headerless_tables(lines, cells, used, pitch))
+    return tables
+
+
+def _char_width(lines: Sequence[Sequence[Word]]) -> float:
+    widths = [(w.x1 - w.x0) / len(w.text) for line in lines for w in line
+              if len(w.text) >= 3 and not w.hard]
+    return median(widths) if widths else 1.0
+
+
+def _line_pitch(lines: Sequence[Sequence[Word]]) -> float:
+    mids = [median((w.top + w.bottom) / 2 for w in line) for line in lines]
+    steps = [b - a for a, b in zip(mids, mids[1:], strict=False) if b > a]
+    heights = [w.bottom - w.top for line in lines for w in line]
+    base = median(heights) if heights else 1.0
+    if not steps:
+        return base
+    # the common step between consecutive lines, not a jump over a blank block
+    small = [s for s in steps if s <= 3 * base] or steps
+    return median(small)
+
+
+def _phrases(line: Sequence[Word], gap: float) -> list[_Cell]:
+    out: list[_Cell] = []
+    current: list[Word] = []
+    for w in line:
+        if current and (w.hard or current[-1].hard or w.x0 - current[-1].x1 > gap):
+            out.append(_Cell(current))
+            current = []
+        current.append(w)
+    if current:
+        out.append(_Cell(current))
+    return out
+
+
+def _header_like(cells: Sequence[_Cell]) -> bool:
+    if len(cells) < 2:
+        return False
+    texts = [c.text for c in cells]
+    # "Payee:   Northwind" and "Currency: USD" are labels and values, not headings
+    if any(":" in t or is_amount(t) for t in texts):
+        return False
+    # headings are words; OCR debris of a rule line ("— a eee") is not
+    wordy = sum(1 for t in texts if len(_ALPHA.findall(t)) >= 2)
+    if wordy < max(2, 0.75 * len(texts)):
+        return False
+    joined = "".join(texts)
+    return len(_DIGIT.findall(joined)) <= max(1, len(joined) // 10)
+
+
+def _is_data_line(cells: Sequence[_Cell]) -> bool:
+    return any(is_amount(c.text) for c in cells) or any(
+        is_amount(" ".join(w.text for w in c.words[k:])) for c in cells for k in range(1, 3)
+        if k < len(c.words)
+    )
+
+
+# ----------------------------------------------------------------- tables with header
+
+
+def _table_below(
+    h: int,
+    lines: Sequence[Sequence[Word]],
+    cells: Sequence[list[_Cell]],
+    pitch: float,
+) -> tuple[Rows, int] | None:
+    """The table under the header line ``h``: its rows and the index of its last line."""
+    columns = [_Column(c.x0, c.x1, list(c.words)) for c in cells[h]]
+    span0, span1 = columns[0].x0, columns[-1].x1
+    width = span1 - span0
+    members: list[int] = []
+    last_y = _mid(lines[h])
+    skipped = 0
+    k = h + 1
+    while k < len(lines):
+        y = _mid(lines[k])
+        if y - last_y > 2.6 * pitch * (skipped + 1):
+            break  # a blank block ends the table
+        line_cells = cells[k]
+        x0 = min(c.x0 for c in line_cells)
+        x1 = max(c.x1 for c in line_cells)
+        if x1 < span0 - 0.1 * width or x0 > span1 + 0.1 * width:
+            break  # beside the table, not in it
+        if _same_header(line_cells, columns) or _is_data_line(line_cells) or (
+            members and _continuation(line_cells, columns, lines[k], lines[members[-1]], pitch)
+        ):
+            # rows, totals, carried-forward amounts, a heading repeated (skipped below)
+            # and wrapped cells
+            members.append(k)
+            last_y = y
+            skipped = 0
+        elif (skipped == 0 and k + 1 < len(lines) and _is_data_line(cells[k + 1])
+              and not _header_like(line_cells)):
+            skipped = 1  # one stray line (OCR debris of a rule, a sub-caption) inside
+        else:
+            break
+        k += 1
+    data = [m for m in members if not _same_header(cells[m], columns)]
+    if not any(len(cells[m]) >= 2 for m in data):
+        return None
+    columns = _refine_columns(columns, [cells[m] for m in data])
+    rows: Rows = [[c.label for c in columns]]
+    previous: list[str] | None = None
+    pieces = crowded = 0
+    for m in data:
+        placed = _place(cells[m], columns)
+        pieces += sum(len(p) for p in placed)
+        crowded += sum(len(p) - 1 for p in placed if len(p) > 1)
+        row = [" ".join(c.text for c in p) for p in placed]
+        if previous is not None and len(cells[m]) == 1 and not _is_data_line(cells[m]):
+            # a wrapped description line: append to the cell above it
+            for idx, text in enumerate(row):
+                if text:
+                    previous[idx] = f"{previous[idx]} {text}".strip()
+            continue
+        rows.append(row)
+        previous = row
+    if crowded * 4 > pieces:
+        return None  # the "heading" does not fit the lines below: not this table's header
+    return rows, members[-1] if members else h
+
+
+def _mid(line: Sequence[Word]) -> float:
+    return median((w.top + w.bottom) / 2 for w in line)
+
+
+def _same_header(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> bool:
+    return [c.text.lower() for c in line_cells] == [c.label.lower() for c in columns] or (
+        " ".join(c.text for c in line_cells).lower()
+        == " ".join(c.label for c in columns).lower()
+    )
+
+
+def _continuation(
+    line_cells: Sequence[_Cell],
+    columns: Sequence[_Column],
+    line: Sequence[Word],
+    above: Sequence[Word] | None,
+    pitch: float,
+) -> bool:
+    """A single text phrase under a text column, right below a row: a wrapped cell."""
+    if len(line_cells) != 1 or _is_data_line(line_cells):
+        return False
+    cell = line_cells[0]
+    if above is not None and _mid(line) - _mid(above) > 1.6 * pitch:
+        return False
+    idx = _best_column(cell, columns)
+    return idx > 0 and cell.x1 <= columns[min(idx + 1, len(columns) - 1)].x0 + 0.5
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def _best_column(cell: _Cell | Word, columns: Sequence[_Column]) -> int:
+    best, best_score = 0, float("-inf")
+    amount = is_amount(cell.text)
+    for idx, col in enumerate(columns):
+        ov = _overlap(cell.x0, cell.x1, col.x0, col.x1)
+        if ov <= 0:
+            # distance to the column; an amount is measured by its right edge
+            ov = -abs(cell.x1 - col.x1) if amount else -max(col.x0 - cell.x1, cell.x0 - col.x1)
+            ov -= 1e6  # any overlap beats any distance
+        if ov > best_score:
+            best, best_score = idx, ov
+    return best
+
+
+def _split_assign(cell: _Cell, columns: Sequence[_Column]) -> list[tuple[int, _Cell]]:
+    """Columns for one phrase: whole, or split between words when it straddles columns."""
+    whole = _best_column(cell, columns)
+    touched = [i for i, c in enumerate(columns) if _overlap(cell.x0, cell.x1, c.x0, c.x1) > 0]
+    if len(touched) < 2 or len(cell.words) < 2:
+        return [(whole, cell)]
+    parts: list[tuple[int, list[Word]]] = []
+    for w in cell.words:
+        idx = _best_column(w, columns)
+        if parts and parts[-1][0] == idx:
+            parts[-1][1].append(w)
+        else:
+            parts.append((idx, [w]))
+    # Split only where the data says so: some piece must be an amount on its own,
+    # else a long description that runs under the next heading would be cut.
+    if len(parts) < 2 or not any(is_amount(" ".join(x.text for x in ws)) for _, ws in parts):
+        return [(whole, cell)]
+    return [(idx, _Cell(ws)) for idx, ws in parts]
+
+
+def _place(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> list[list[_Cell]]:
+    placed: list[list[_Cell]] = [[] for _ in columns]
+    for cell in line_cells:
+        for idx, piece in _split_assign(cell, columns):
+            placed[idx].append(piece)
+    # Two phrases in one column while a neighbour stays empty: the outer one belongs to
+    # the neighbour (a cell that starts before its heading, e.g. a long left-aligned ref).
+    for idx in range(len(columns)):
+        while len(placed[idx]) >= 2:
+            if idx + 1 < len(columns) and not placed[idx + 1]:
+                placed[idx + 1].append(placed[idx].pop())
+            elif idx > 0 and not placed[idx - 1]:
+                placed[idx - 1].append(placed[idx].pop(0))
+            else:
+                break
+    return [sorted(p, key=lambda c: c.x0) for p in placed]
+
+
+def _assign(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> list[str]:
+    return [" ".join(c.text for c in p) for p in _place(line_cells, columns)]
+
+
+def _refine_columns(columns: list[_Column], data: Sequence[Sequence[_Cell]]) -> list[_Column]:
+    """Fit the headings to the data under them.
+
+    A heading that sits over two data columns (``Deduction Reason`` set tight) is split
+    where the data says; two headings that one column of data spans (``Net`` ``Paid``
+    set loose) are joined.
+    """
+    columns = _merge_columns(columns, data)
+    changed = True
+    while changed:
+        changed = False
+        for idx, col in enumerate(columns):
+            if len(col.words) < 2:
+                continue
+            pairs: list[tuple[_Cell, _Cell]] = []
+            for line_cells in data:
+                here = [piece for cell in line_cells
+                        for j, piece in _split_assign(cell, columns) if j == idx]
+                here.sort(key=lambda c: c.x0)
+                pairs.extend(zip(here, here[1:], strict=False))
+            if not pairs:
+                continue
+            split = _best_split(col, pairs)
+            if split is not None:
+                left = _Column(col.x0, col.words[split - 1].x1, col.words[:split])
+                right = _Column(col.words[split].x0, col.x1, col.words[split:])
+                columns = [*columns[:idx], left, right, *columns[idx + 1:]]
+                changed = True
+                break
+    return columns
+
+
+def _merge_columns(columns: list[_Column], data: Sequence[Sequence[_Cell]]) -> list[_Column]:
+    idx = 0
+    while idx + 1 < len(columns):
+        left, right = columns[idx], columns[idx + 1]
+        spanning = apart = 0
+        for line_cells in data:
+            inside = [c for c in line_cells
+                      if _overlap(c.x0, c.x1, left.x0, right.x1) > 0]
+            if any(_overlap(c.x0, c.x1, left.x0, left.x1) > 0
+                   and _overlap(c.x0, c.x1, right.x0, right.x1) > 0
+                   and (len(c.words) == 1 or is_amount(c.text)) for c in inside):
+                spanning += 1
+            elif len(inside) >= 2:
+                apart += 1
+        if spanning and not apart and spanning * 2 >= len(data):
+            columns = [*columns[:idx],
+                       _Column(left.x0, right.x1, left.words + right.words),
+                       *columns[idx + 2:]]
+            continue
+        idx += 1
+    return columns
+
+
+def _best_split(col: _Column, pairs: Sequence[tuple[_Cell, _Cell]]) -> int | None:
+    best, best_votes = None, 0
+    for s in range(1, len(col.words)):
+        boundary_left, boundary_right = col.words[s - 1].x1, col.words[s].x0
+        votes = sum(1 for a, b in pairs
+                    if a.x1 <= boundary_right + (boundary_right - boundary_left)
+                    and b.x0 >= boundary_left)
+        if votes > best_votes:
+            best, best_votes = s, votes
+    return best if best_votes * 2 >= len(pairs) else None
+
+
+# -------------------------------------------------------------- tables without header
+
+
+def _headerless_tables(
+    lines: Sequence[Sequence[Word]],
+    cells: Sequence[list[_Cell]],
+    used: Sequence[bool],
+    pitch: float,
+) -> list[Rows]:
+    """Runs of two or more lines with an amount and aligned gaps, columns by consensus."""
+    tables: list[Rows] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        if len(run) >= 2:
+            rows = _consensus_rows([cells[k] for k in run])
+            if rows:
+                tables.append(rows)
+        run.clear()
+
+    for k in range(len(lines)):
+        ok = (not used[k] and len(cells[k]) >= 2 and _is_data_line(cells[k])
+              and not cells[k][0].text.endswith(":"))
+        if ok and run and _mid(lines[k]) - _mid(lines[run[-1]]) > 2.6 * pitch:
+            flush()
+        if ok:
+            run.append(k)
+        else:
+            flush()
+    flush()
+    return tables
+
+
+def _consensus_rows(block: Sequence[Sequence[_Cell]]) -> Rows:
+    """Columns where the phrases of most lines agree; a straddling phrase is outvoted."""
+    spans = sorted((c.x0, c.x1) for line in block for c in line)
+    merged: list[list[float]] = []
+    for x0, x1 in spans:
+        if merged and x0 <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], x1)
+        else:
+            merged.append([x0, x1])
+    columns = [_Column(a, b, []) for a, b in merged]
+    if len(columns) < 2:
+        # one straddling line glued everything: retry without the widest phrases
+        widest = max(c.x1 - c.x0 for line in block for c in line)
+        thinner = [[c for c in line if c.x1 - c.x0 < widest] for line in block]
+        if all(len(line) == len(block[0]) for line in block) and len(block[0]) >= 2:
+            return [[c.text for c in line] for line in block]
+        if any(thinner) and thinner != [list(line) for line in block]:
+            return _consensus_rows([line for line in thinner if line])
+        return []
+    return [_assign(line, columns) for line in block]

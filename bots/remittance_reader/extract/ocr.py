@@ -1,0 +1,332 @@
+"""OCR of remittance images and scanned pages into text and positional tables.
+
+Contract: :func:`read_image` takes the bytes of a PNG, JPEG, TIFF (every frame of a
+multi-page TIFF), GIF, BMP or WebP attachment and returns a
+:class:`DocumentContent` with channel ``"image"``; :func:`ocr_page` is the primitive
+``pdf.py`` uses for pages without a text layer.  Nothing here raises for bad content:
+an unreadable image, a decompression bomb, a missing tesseract binary or an OCR run
+past its time limit comes back as ``problem``.
+
+Pipeline per page (each step measured on the development corpus, see
+``benchmarks/eval_positional_channels.py``):
+
+1. grayscale, flattened onto white (palette, alpha and 1-bit images alike);
+2. scaled so text is about what a 300-dpi scan gives (tesseract's LSTM model reads
+   9-10 pt text best at 250-400 dpi; 120-200 dpi attachments lose digits);
+3. deskewed by the projection-profile angle when it is at least a quarter degree,
+   so the rows of a tilted photo stay rows;
+4. tesseract ``--psm 6`` (one uniform block: a borderless table's row stays one line)
+   with ``preserve_interword_spaces``; ``image_to_data`` words with ``conf > 0``;
+5. rows through :mod:`layout` (the same code as text layers and plain text), then
+   OCR confusions repaired inside cells of amount columns only (``O``/``0``,
+   ``l``/``1``, ``S``/``5``, a comma read for the decimal point).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from bots.remittance_reader.extract.document import DocumentContent, Rows
+from bots.remittance_reader.extract.layout import Word, is_amount, rows_from_words
+
+__all__ = [
+    "MAX_FRAMES",
+    "MAX_PIXELS",
+    "OCR_TIMEOUT_S",
+    "OcrPage",
+    "ocr_page",
+    "read_image",
+    "tesseract_available",
+]
+
+MAX_PIXELS = 60_000_000  # a 300-dpi A3 page is 17.5 Mpx: four times that is no scan
+MAX_FRAMES = 50  # pages of a multi-page TIFF read at most
+MAX_BYTES = 40_000_000
+OCR_TIMEOUT_S = 60  # per page; a 300-dpi page takes about 1 s with OMP_THREAD_LIMIT=1
+TARGET_DPI = 300
+# tesseract runs its LSTM on one core per page; more threads were slower (STACK.md)
+_TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
+TESSERACT_CONFIG = "--psm 6 -c preserve_interword_spaces=1"
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """What OCR read on one page: text in reading order and the tables found."""
+
+    text: str
+    tables: list[Rows]
+    words: int  # words kept (conf > 0); 0 means nothing legible
+    confidence: float  # mean tesseract confidence of those words, 0-100
+
+
+class OcrError(Exception):
+    """OCR could not run on a page (no tesseract, time limit); the message says why."""
+
+
+def tesseract_available() -> bool:
+    """True when the tesseract binary can be run."""
+    import pytesseract
+
+    try:
+        pytesseract.get_tesseract_version()
+    except (pytesseract.TesseractNotFoundError, OSError):
+        return False
+    return True
+
+
+def read_image(data: bytes, name: str) -> DocumentContent:
+    """Text and tables of an image attachment (all frames of a TIFF)."""
+    if not data:
+        return DocumentContent(name, "image", problem="The image file is empty.")
+    if len(data) > MAX_BYTES:
+        return DocumentContent(name, "image", problem=(
+            f"The image is {len(data) // 1_000_000} MB, more than the "
+            f"{MAX_BYTES // 1_000_000} MB we read."))
+    try:
+        frames = _open_frames(data)
+    except _BadImage as exc:
+        return DocumentContent(name, "image", problem=str(exc))
+    texts: list[str] = []
+    tables: list[Rows] = []
+    try:
+        for frame, dpi in frames:
+            page = ocr_page(frame, dpi=dpi)
+            texts.append(page.text)
+            tables.extend(page.tables)
+    except OcrError as exc:
+        return DocumentContent(name, "image", "\n\n".join(texts), tables, str(exc), len(texts))
+    problem = None if any(texts) else "No text could be read in the image."
+    return DocumentContent(name, "image", "\n\n".join(texts), tables, problem, len(frames))
+
+
+class _BadImage(Exception):
+    pass
+
+
+def _open_frames(data: bytes) -> list[tuple[Image.Image, float | None]]:
+    """Every frame, loaded, with its stated resolution; refuses bombs and non-images."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            frames: list[tuple[Image.Image, float | None]] = []
+            count = getattr(image, "n_frames", 1)
+            if count > MAX_FRAMES:
+                raise _BadImage(f"The image has {count} pages, more than the "
+                                f"{MAX_FRAMES} we read.")
+            for index in range(count):
+                image.seek(index)
+                if image.width * image.height > MAX_PIXELS:
+                    raise _BadImage(
+                        f"The image is {image.width}x{image.height} pixels, too large to be "
+                        "a scanned page (possible decompression bomb).")
+                dpi = image.info.get("dpi")
+                frame = image.copy()
+                frame.load()
+                frames.append((frame, float(dpi[0]) if dpi and dpi[0] else None))
+            return frames
+    except _BadImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _BadImage("The image is too large to be a scanned page "
+                        "(possible decompression bomb).") from exc
+    except UnidentifiedImageError as exc:
+        raise _BadImage("The attachment is not an image format we can read.") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        # truncated or corrupt data surfaces as any of these from Pillow's decoders
+        raise _BadImage(f"The image is damaged and cannot be read ({exc}).") from exc
+
+
+# ------------------------------------------------------------------------- OCR page
+
+
+def ocr_page(image: Image.Image, *, dpi: float | None = None) -> OcrPage:
+    """OCR one page image; ``dpi`` is its resolution when known (PDF render, TIFF tag).
+
+    Raises :class:`OcrError` when tesseract is missing or runs past ``OCR_TIMEOUT_S``.
+    """
+    import pytesseract
+
+    prepared = prepare(image, dpi)
+    for key, value in _TESSERACT_ENV.items():
+        os.environ.setdefault(key, value)
+    try:
+        data = pytesseract.image_to_data(prepared, config=TESSERACT_CONFIG,
+                                         output_type=pytesseract.Output.DICT,
+                                         timeout=OCR_TIMEOUT_S)
+    except pytesseract.TesseractNotFoundError as exc:
+        raise OcrError("OCR is not available on this machine (tesseract is not "
+                       "installed).") from exc
+    except RuntimeError as exc:  # pytesseract reports its timeout as RuntimeError
+        raise OcrError(f"OCR of a page took longer than {OCR_TIMEOUT_S} s and was "
+                       "stopped.") from exc
+    except pytesseract.TesseractError as exc:
+        raise OcrError(f"OCR failed on a page ({exc.message}).") from exc
+    lines, confidence = _lines(data)
+    text = "\n".join(" ".join(w.text for w in line) for line in lines)
+    tables = [repair_amounts(t) for t in rows_from_words(lines)]
+    return OcrPage(text, tables, sum(len(line) for line in lines), confidence)
+
+
+def _lines(data: dict[str, list[object]]) -> tuple[list[list[Word]], float]:
+    """Words grouped by tesseract's own line ids (they follow a tilted baseline)."""
+    grouped: dict[tuple[int, int, int], list[Word]] = {}
+    confs: list[float] = []
+    for i, raw in enumerate(data["text"]):
+        text = _clean(str(raw))
+        conf = float(str(data["conf"][i]))
+        if not text or conf <= 0:
+            continue
+        confs.append(conf)
+        left, top = int(str(data["left"][i])), int(str(data["top"][i]))
+        width, height = int(str(data["width"][i])), int(str(data["height"][i]))
+        key = (int(str(data["block_num"][i])), int(str(data["par_num"][i])),
+               int(str(data["line_num"][i])))
+        grouped.setdefault(key, []).append(Word(text, left, left + width, top, top + height))
+    lines = [sorted(ws, key=lambda w: w.x0) for ws in grouped.values()]
+    lines.sort(key=lambda ws: sorted(w.top for w in ws)[len(ws) // 2])
+    return lines, (sum(confs) / len(confs) if confs else 0.0)
+
+
+# Specks, rule lines and table borders come back as punctuation-only "words" or stick
+# to a real word ("__INV2026001851", "|1,288.23"): they are debris, not text.
+_LEADING_DEBRIS = re.compile(r"^[_—–~|‘’'\"`«»;:,.°=*]+")
+_TRAILING_DEBRIS = re.compile(r"[_—–~|‘’'\"`«»;,°=*]+$")
+_ALNUM = re.compile(r"[^\W_]")
+
+
+def _clean(text: str) -> str:
+    text = _TRAILING_DEBRIS.sub("", _LEADING_DEBRIS.sub("", text.strip()))
+    return text if _ALNUM.search(text) else ""
+
+
+# --------------------------------------------------------------------- preprocessing
+
+
+def prepare(image: Image.Image, dpi: float | None) -> Image.Image:
+    """Grayscale on white, about 300 dpi, contrast stretched, deskewed."""
+    gray = _flatten(image)
+    source_dpi = dpi or _guess_dpi(gray)
+    scale = TARGET_DPI / source_dpi
+    if scale > 1.15 or scale < 0.6:
+        scale = min(scale, 4.0)
+        size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+        gray = gray.resize(size, Image.Resampling.LANCZOS)
+    gray = ImageOps.autocontrast(gray, cutoff=1)
+    angle = skew_angle(gray)
+    if abs(angle) >= 0.25:
+        gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
+                           fillcolor=255)
+    return gray
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and
+                                                "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("L")
+    if image.mode == "I;16" or image.mode.startswith("I"):
+        return ImageOps.autocontrast(image.convert("I").point(lambda v: v / 256).convert("L"))
+    return image.convert("L")
+
+
+def _guess_dpi(image: Image.Image) -> float:
+    """Without a stated resolution, assume the image is a whole A4/Letter page."""
+    short = min(image.width, image.height)
+    return max(short / 8.4, 50.0)
+
+
+def skew_angle(image: Image.Image, limit: float = 5.0, step: float = 0.1) -> float:
+    """Rotation (degrees, counter-clockwise) that makes text rows horizontal.
+
+    Projection profile: on a small inverted copy, the angle whose row sums vary most
+    is the one where rows of text and the white between them line up.
+    """
+    small = image.copy()
+    small.thumbnail((800, 800))
+    # ink white on black, so the corners a rotation uncovers add nothing
+    inverted = small.point(lambda v: 255 if v < 160 else 0)
+
+    def score(angle: float) -> float:
+        turned = inverted.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=0)
+        column = turned.resize((1, turned.height), Image.Resampling.BOX)
+        sums = list(column.getdata())
+        return float(sum((a - b) ** 2 for a, b in zip(sums, sums[1:], strict=False)))
+
+    coarse = max((k * 0.5 for k in range(int(-limit * 2), int(limit * 2) + 1)), key=score)
+    fine = [coarse + step * k for k in range(-5, 6)]
+    return max(fine, key=score)
+
+
+# ------------------------------------------------------------------ amount repairs
+
+_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
+                             "|": "1", "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2",
+                             "z": "2", "G": "6"})
+# The number inside a cell: starts and ends with a digit or a letter OCR takes for one.
+_BODY = re.compile(r"[\dOoDQlI|iSsBZzG](?:[\dOoDQlI|iSsBZzG.,' ]*[\dOoDQlI|iSsBZzG])?")
+
+
+def repair_amounts(table: Rows) -> Rows:
+    """Fix OCR slips in cells of columns where most cells are amounts; others untouched."""
+    if len(table) < 2:
+        return table
+    width = max(len(r) for r in table)
+    numeric = []
+    for col in range(width):
+        cells = [r[col] for r in table[1:] if col < len(r) and r[col].strip()]
+        hits = sum(1 for c in cells if is_amount(c))
+        numeric.append(bool(cells) and hits * 2 > len(cells))
+    decimal = _decimal_mark(table, numeric)
+    # "S1,032.65" is "$1,032.65" when the other amounts of the table carry a dollar sign
+    dollar = any("$" in c for r in table[1:] for c in r)
+    out: Rows = []
+    for r_index, row in enumerate(table):
+        fixed = list(row)
+        for col, cell in enumerate(row):
+            if r_index and col < len(numeric) and numeric[col] and cell and not is_amount(cell):
+                fixed[col] = _repair(cell, decimal, dollar)
+        out.append(fixed)
+    return out
+
+
+def _decimal_mark(table: Rows, numeric: list[bool]) -> str:
+    marks: Counter[str] = Counter()
+    for row in table[1:]:
+        for col, cell in enumerate(row):
+            if col < len(numeric) and numeric[col] and is_amount(cell):
+                m = re.search(r"([.,])\d{2}\D*$", cell)
+                if m:
+                    marks[m.group(1)] += 1
+    return marks.most_common(1)[0][0] if marks else "."
+
+
+def _repair(cell: str, decimal: str, dollar: bool = False) -> str:
+    """``$8.153.28`` -> ``$8,153.28``; ``1O4.5O`` -> ``104.50``; ``2,392 63`` -> ``2,392.63``.
+
+    Returns the cell unchanged unless the repaired text is an amount.
+    """
+    text = cell.strip()
+    if dollar and re.match(r"^-?S\s?\d", text):
+        text = text.replace("S", "$", 1)
+    found = list(_BODY.finditer(text))
+    if len(found) != 1:
+        return cell
+    m = found[0]
+    body = m.group().translate(_CONFUSABLE)
+    tail = re.fullmatch(r"(.*\d)[.,' ](\d{2})", body)
+    if tail is None:
+        return cell
+    # the last separator before two digits is the decimal mark; the others group
+    group = "," if decimal == "." else "."
+    head = re.sub(r"[.,]", group, tail.group(1))
+    candidate = f"{text[: m.start()]}{head}{decimal}{tail.group(2)}{text[m.end():]}"
+    return candidate if is_amount(candidate) else cell
