@@ -58,13 +58,18 @@ def run_cash_application(
     statements_dir: Path,
     mail_source: MailSource,
     post: Poster | None = None,
+    remittance_wait_days: int = 0,
 ) -> CashApplicationSummary:
-    """One cash-application run; ``post=None`` decides but leaves postings queued."""
+    """One cash-application run; ``post=None`` decides but leaves postings queued.
+
+    ``remittance_wait_days`` (settings: ``matching.remittance_wait_days``) keeps payments
+    whose advice is announced but not yet read undecided for that long.
+    """
     summary = CashApplicationSummary()
     load_ledger(engine, ledger_dir)
     read_statements(engine, statements_dir, summary.read)
     read_mailbox(engine, mail_source, summary=summary.read)
-    summary.decided = decide_pending(engine)
+    summary.decided = decide_pending(engine, wait_days=remittance_wait_days)
     if post is not None:
         summary.posted, summary.posting_failed = post(engine)
     with read_transaction(engine) as session:

@@ -221,6 +221,13 @@ class MatchingSettings(_Section):
         le=100.0,
         description="Minimum rapidfuzz score for a mistyped reference to count as a match.",
     )
+    remittance_wait_days: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        description="Days a payment whose text says its advice comes separately waits "
+        "undecided for that advice before it goes to review (0: review at once).",
+    )
     max_combination_size: int = Field(
         default=6,
         ge=1,

@@ -38,7 +38,8 @@ _PARTIAL = re.compile(
 # names only some of the documents paid.
 _MORE = re.compile(
     r"(\+\s*MORE|\bETC\b|\bAND OTHERS\b|&\s*OTHERS|\bVARIOUS\b|\bMULTIPLE\b|\bSEE (THE )?"
-    r"(REMITTANCE|REMIT|EMAIL|E-MAIL|ADVICE|ATTACHED)\b|\bUSW\b|\bETC\.)", re.IGNORECASE)
+    r"(REMITTANCE|REMIT|EMAIL|E-MAIL|ADVICE|ATTACHED)\b|\bUSW\b|\bETC\.|"
+    r"\b(REMITTANCE|ADVICE) (SENT|TO FOLLOW|BY E-?MAIL)\b)", re.IGNORECASE)
 _DISCOUNT = re.compile(r"\b(disc(ount)?|skonto|escompte|descuento|sconto|korting)\b",
                        re.IGNORECASE)
 _LESS = re.compile(

@@ -44,7 +44,15 @@ from shared.matching.refs import ReferenceIndex, RefMatch
 from shared.matching.suggest import suggest
 from shared.money import ZERO
 
-__all__ = ["MatchingPolicy", "decide_batch"]
+__all__ = ["AWAITING_REMITTANCE", "MatchingPolicy", "awaits_remittance", "decide_batch"]
+
+# Reason prefix of review decisions that a remittance advice still to come may settle.
+AWAITING_REMITTANCE = "awaiting the remittance advice"
+
+
+def awaits_remittance(decision: Decision) -> bool:
+    """True for a review that the payment's remittance, once it arrives, may settle."""
+    return (decision.reason or "").startswith(AWAITING_REMITTANCE)
 
 log = logging.getLogger(__name__)
 # The remittance reader's problems about the printed total (bots/remittance_reader).
@@ -102,8 +110,13 @@ def decide_batch(
     open_items: Iterable[OpenItem],
     remittances: Iterable[Remittance] = (),
     policy: MatchingPolicy = MatchingPolicy(),
+    links_out: dict[str, list[str]] | None = None,
 ) -> list[Decision]:
-    """Decide every payment, in value-date order, against one evolving ledger."""
+    """Decide every payment, in value-date order, against one evolving ledger.
+
+    ``links_out``, when given, receives for each payment the ids of the remittances
+    linked to it (the advice and its repeated sends), so the caller can store the link.
+    """
     customers = list(customers)
     items = list(open_items)
     ctx = _Context(PayerDirectory(customers), ReferenceIndex(items, customers),
@@ -116,6 +129,9 @@ def decide_batch(
         docs_in_text=lambda p: {m.doc_no for _, m in ctx.text_refs(p)},
         owners_of=lambda r: _owners(r, ctx),
     )
+    if links_out is not None:
+        for payment_id, link in links.items():
+            links_out[payment_id] = [r.remittance_id for r in link.copies]
     decisions = []
     for payment in ordered:
         try:
@@ -220,8 +236,8 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
                        "match exactly")
     if (plan is not None and from_text and ctx.text(payment).more_documents
             and plan.applied != payment.amount):
-        reasons.append("the bank text names only some of the documents paid and the rest is "
-                       "not explained; waiting for the remittance advice")
+        reasons.append(f"{AWAITING_REMITTANCE}: the bank text names only some of the "
+                       "documents paid and the rest is not explained")
     earlier = sorted({ctx.named_in_review[c.doc_no] for c in claims
                       if c.doc_no in ctx.named_in_review})
     if earlier:
@@ -298,8 +314,10 @@ def _amount_only(payment: Payment, payer: PayerMatch, evidence: list[str],
                                suggestions=suggestions, evidence=(
                                    *evidence, f"{len(matches)} different sets of open items "
                                    "equal the amount: " + "; ".join(m.describe() for m in matches)))
-    return Decision.review(payment, reason="no reference, and no open item or combination of "
-                           "open items equals the amount", customer_id=cid,
+    reason = "no reference, and no open item or combination of open items equals the amount"
+    if ctx.text(payment).more_documents:  # "REMITTANCE ADVICE SENT BY EMAIL", "SEE EMAIL"
+        reason = f"{AWAITING_REMITTANCE}: {reason}"
+    return Decision.review(payment, reason=reason, customer_id=cid,
                            suggestions=_suggestions(payment, None, cid, ctx), evidence=evidence)
 
 

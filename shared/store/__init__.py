@@ -22,6 +22,7 @@ models or frozen records.  Modules, one concept each:
 
 from shared.store.decisions import (
     DecisionRecord,
+    auto_decisions_since,
     decision_history,
     latest_decision,
     record_decision,
@@ -36,6 +37,7 @@ from shared.store.engine import (
 from shared.store.ledger import (
     get_customers,
     get_open_items,
+    ledger_loaded_at,
     upsert_customers,
     upsert_open_items,
 )
@@ -64,7 +66,12 @@ from shared.store.payments import (
     list_undecided_payments,
     upsert_payment,
 )
-from shared.store.remittances import get_remittance, list_remittances, save_remittance
+from shared.store.remittances import (
+    get_remittance,
+    link_remittance,
+    list_remittances,
+    save_remittance,
+)
 from shared.store.review import (
     claim_review_item,
     get_review_item,
@@ -81,6 +88,7 @@ __all__ = [
     "MessageStatus",
     "Posting",
     "PostingState",
+    "auto_decisions_since",
     "backend_name",
     "claim_next_posting",
     "claim_review_item",
@@ -89,7 +97,6 @@ __all__ = [
     "engine_from_settings",
     "enqueue_posting",
     "find_by_message_id",
-    "list_messages",
     "get_customers",
     "get_open_items",
     "get_payment",
@@ -97,9 +104,12 @@ __all__ = [
     "get_remittance",
     "get_review_item",
     "latest_decision",
+    "ledger_loaded_at",
+    "link_remittance",
+    "list_messages",
+    "list_payments",
     "list_remittances",
     "list_review_items",
-    "list_payments",
     "list_undecided_payments",
     "make_engine",
     "mark_posted",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.domain import Decision, PaymentId
@@ -18,7 +18,13 @@ from shared.errors import ConflictingDataError, RecordNotFoundError
 from shared.store.tables import DecisionRow, PaymentRow
 from shared.store.types import utcnow
 
-__all__ = ["DecisionRecord", "decision_history", "latest_decision", "record_decision"]
+__all__ = [
+    "DecisionRecord",
+    "auto_decisions_since",
+    "decision_history",
+    "latest_decision",
+    "record_decision",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,18 @@ def latest_decision(session: Session, *, payment_id: PaymentId) -> DecisionRecor
         .limit(1)
     ).first()
     return None if row is None else _record(row)
+
+
+def auto_decisions_since(session: Session, *, since: datetime | None) -> list[Decision]:
+    """Current auto decisions made after ``since`` (all when None), oldest first.
+
+    What the matcher has applied that a ledger loaded at ``since`` cannot show yet.
+    """
+    newest = (select(func.max(DecisionRow.id)).group_by(DecisionRow.payment_id)).scalar_subquery()
+    query = select(DecisionRow).where(DecisionRow.id.in_(newest), DecisionRow.kind == "auto")
+    if since is not None:
+        query = query.where(DecisionRow.decided_at > since)
+    return [_record(row).decision for row in session.scalars(query.order_by(DecisionRow.id))]
 
 
 def decision_history(session: Session, *, payment_id: PaymentId) -> list[DecisionRecord]:

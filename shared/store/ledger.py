@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,13 @@ from shared.store.engine import backend_name
 from shared.store.tables import CustomerRow, OpenItemRow
 from shared.store.types import utcnow
 
-__all__ = ["get_customers", "get_open_items", "upsert_customers", "upsert_open_items"]
+__all__ = [
+    "get_customers",
+    "get_open_items",
+    "ledger_loaded_at",
+    "upsert_customers",
+    "upsert_open_items",
+]
 
 
 def _upsert(
@@ -91,6 +97,11 @@ def get_customers(
         )
         for row in session.scalars(query)
     ]
+
+
+def ledger_loaded_at(session: Session) -> datetime | None:
+    """When the open items were last loaded (None for an empty ledger)."""
+    return session.scalar(select(func.max(OpenItemRow.updated_at)))
 
 
 def get_open_items(

@@ -13,12 +13,12 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from shared.domain import CustomerId, PaymentId, Remittance, RemittanceId, RemittanceLine
-from shared.errors import ConflictingDataError
+from shared.errors import ConflictingDataError, RecordNotFoundError
 from shared.store.engine import insert_new
 from shared.store.tables import RemittanceLineRow, RemittanceRow
 from shared.store.types import utcnow
 
-__all__ = ["get_remittance", "list_remittances", "save_remittance"]
+__all__ = ["get_remittance", "link_remittance", "list_remittances", "save_remittance"]
 
 _HEADER_FIELDS = tuple(name for name in Remittance.model_fields if name != "lines")
 _LINE_FIELDS = tuple(RemittanceLine.model_fields)
@@ -89,6 +89,24 @@ def list_remittances(
     if unlinked:
         query = query.where(RemittanceRow.payment_id.is_(None))
     return _load(session, query)
+
+
+def link_remittance(session: Session, *, remittance_id: RemittanceId,
+                    payment_id: PaymentId) -> None:
+    """Record that an advice belongs to a payment (commit it with the payment's decision).
+
+    Linking an advice again to the same payment is a no-op; to another payment it is
+    refused (:class:`~shared.errors.ConflictingDataError`): one advice, one payment.
+    """
+    row = session.get(RemittanceRow, remittance_id)
+    if row is None:
+        raise RecordNotFoundError("remittance", remittance_id)
+    if row.payment_id not in (None, payment_id):
+        raise ConflictingDataError(
+            "remittance_already_linked",
+            f"remittance {remittance_id} already belongs to payment {row.payment_id}",
+            remittance_id=remittance_id, payment_id=payment_id, linked_to=row.payment_id)
+    row.payment_id = payment_id
 
 
 def _load(session: Session, query: Select[tuple[RemittanceRow]]) -> list[Remittance]:
