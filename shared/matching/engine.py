@@ -22,6 +22,7 @@ evidence in words.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -55,6 +56,8 @@ def awaits_remittance(decision: Decision) -> bool:
     return (decision.reason or "").startswith(AWAITING_REMITTANCE)
 
 log = logging.getLogger(__name__)
+# Printed like one of our document numbers or a creditor reference (RF...).
+_DOC_LIKE = re.compile(r"^(?:[A-Z]{0,6}[-./ ]?20\d{2}[-./ ]?[0-9O]{5,7}|RF\d{2}.*)$")
 # The remittance reader's problems about the printed total (bots/remittance_reader).
 _TOTAL_PROBLEMS = ("lines add up to", "no printed total")
 
@@ -76,6 +79,8 @@ class _Context:
     # Documents named by earlier payments of the batch that went to review: a later
     # payment naming them may pay them twice, so it is not posted on its own.
     named_in_review: dict[str, str] = field(default_factory=dict)
+    refs_in_text: dict[str, list[tuple[str, RefMatch]]] = field(default_factory=dict)
+    unresolved_in_text: dict[str, list[str]] = field(default_factory=dict)
     payers: dict[str, PayerMatch | None] = field(default_factory=dict)
 
     def text(self, payment: Payment) -> BankText:
@@ -94,13 +99,24 @@ class _Context:
 
     def text_refs(self, payment: Payment) -> list[tuple[str, RefMatch]]:
         """Our documents the payment's text names, each once, in text order."""
-        group = self.group(payment)
-        found: list[tuple[str, RefMatch]] = []
-        for token in self.text(payment).tokens:
-            match = self.refs.resolve(token, customer_ids=group, amounts=[payment.amount])
-            if match is not None and all(m.doc_no != match.doc_no for _, m in found):
-                found.append((token, match))
-        return found
+        if payment.payment_id not in self.refs_in_text:
+            group = self.group(payment)
+            found: list[tuple[str, RefMatch]] = []
+            unresolved: list[str] = []
+            for token in self.text(payment).tokens:
+                match = self.refs.resolve(token, customer_ids=group, amounts=[payment.amount])
+                if match is None:
+                    if _DOC_LIKE.match(token):
+                        unresolved.append(token)
+                elif all(m.doc_no != match.doc_no for _, m in found):
+                    found.append((token, match))
+            # A token is only "unresolved" if no other spelling of it resolved.
+            digits = {re.sub(r"\D", "", m.doc_no) for _, m in found}
+            self.unresolved_in_text[payment.payment_id] = [
+                t for t in unresolved if re.sub(r"\D", "", t)[-9:] not in
+                {d[-9:] for d in digits}]
+            self.refs_in_text[payment.payment_id] = found
+        return self.refs_in_text[payment.payment_id]
 
 
 def decide_batch(
@@ -234,6 +250,10 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
     if plan is not None and weak and plan.applied != payment.amount:
         reasons.append(f"references {', '.join(weak)} are uncertain and the amounts do not "
                        "match exactly")
+    unresolved = ctx.unresolved_in_text.get(payment.payment_id, []) if from_text else []
+    if plan is not None and unresolved and plan.applied != payment.amount:
+        reasons.append(f"the bank text also names {', '.join(unresolved)}, which is not one of "
+                       "our open documents, and the rest of the payment is not explained")
     if (plan is not None and from_text and ctx.text(payment).more_documents
             and plan.applied != payment.amount):
         reasons.append(f"{AWAITING_REMITTANCE}: the bank text names only some of the "

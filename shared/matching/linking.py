@@ -49,6 +49,11 @@ def _total(remittance: Remittance) -> Decimal:
     return remittance.total_paid if remittance.total_paid is not None else remittance.lines_paid
 
 
+def _consistent(named: set[str], remittance: Remittance) -> bool:
+    """No link on amount alone when the text names documents the advice does not list."""
+    return not named or bool(named & {x.doc_no for x in remittance.lines if x.doc_no})
+
+
 def _signature(remittance: Remittance) -> tuple[object, ...]:
     return (_total(remittance), tuple(sorted((x.doc_no or x.ref_as_printed, x.paid)
                                              for x in remittance.lines)))
@@ -94,6 +99,7 @@ def link_remittances(
     scored: list[tuple[int, int, str, Remittance, str]] = []
     for p_index, payment in enumerate(payments):
         pid = payment.payment_id
+        named = docs_in_text(payment)
 
         def add(score: int, remittance: Remittance, why: str) -> None:
             scored.append((score, p_index, pid, remittance, why))  # noqa: B023
@@ -104,17 +110,21 @@ def link_remittances(
             for remittance in by_ref.get(token, []):
                 add(4, remittance, "the payment's text quotes the advice's payment number "
                     f"{remittance.payment_ref}")
-        for doc in sorted(docs_in_text(payment)):
+        for doc in sorted(named):
             for remittance in by_doc.get(doc, []):
                 add(3, remittance, f"the payment's text names {doc}, which the advice lists")
         group = group_of_payer(payment)
-        if not group and len(same := by_total.get(payment.amount, [])) == 1:
+
+        if (not group and len(same := by_total.get(payment.amount, [])) == 1
+                and _consistent(named, same[0])):
             # Payer unknown (a platform's name, say): an advice with exactly this total, the
             # only one, is the payment's; its documents still have to check out.
             add(1, same[0], f"the advice's total {payment.amount} equals the payment; no "
                 "other advice has that total")
         for owner in sorted(group):
             for remittance in by_owner.get(owner, []):
+                if not _consistent(named, remittance):
+                    continue
                 total = _total(remittance)
                 if total == payment.amount:
                     add(2, remittance, f"the advice's total {total} equals the payment, "

@@ -84,13 +84,13 @@ class ReferenceIndex:
         self._digits: dict[str, list[str]] = defaultdict(list)
         self._po: dict[str, list[str]] = defaultdict(list)
         self._sequence: dict[int, list[str]] = defaultdict(list)
-        self._digits_by_length: dict[int, list[str]] = defaultdict(list)
+        self._doc_digits: dict[str, str] = {}
         for doc_no, item in self.items.items():
             self._exact[_norm(doc_no)] = doc_no
             if parsed := _DOC_NO.match(doc_no):
                 digits = parsed.group(2) + parsed.group(3)
                 self._digits[digits].append(doc_no)
-                self._digits_by_length[len(digits)].append(digits)
+                self._doc_digits[doc_no] = digits
                 self._sequence[int(parsed.group(3))].append(doc_no)
             if item.po_number and (po := _norm(item.po_number)):
                 self._po[po].append(doc_no)
@@ -102,6 +102,7 @@ class ReferenceIndex:
                 self._parent[customer.customer_id] = customer.parent_id
         self._children = dict(children)
         self._by_customer: dict[str, list[str]] | None = None
+        self._by_amount: dict[Decimal, list[str]] | None = None
 
     # -- customers ---------------------------------------------------------------
 
@@ -133,10 +134,6 @@ class ReferenceIndex:
             found += [self._match(d, "po") for d in self._po[norm]]
         if norm.isdigit() and len(norm) <= 6:
             found += [self._match(d, "sequence") for d in self._sequence.get(int(norm), [])]
-        if not found:
-            loose = re.sub(r"^[A-Z]*", "", norm).translate(_DIGIT_LOOKALIKES)
-            if loose.isdigit() and 8 <= len(loose) <= 12:
-                found += [self._match(d, "typo") for d in self._typos(loose)]
         return _unique(found)
 
     def resolve(
@@ -152,10 +149,10 @@ class ReferenceIndex:
         groups are searched); ``amounts`` are the amounts printed on the line (gross,
         paid, gross less discount), used to confirm weak evidence and to choose.
         """
-        found = self.candidates(ref)
+        group = self.group_of(customer_ids) if customer_ids else set()
+        found = self.candidates(ref) or self._typos(ref, group, amounts)
         if not found:
             return None
-        group = self.group_of(customer_ids) if customer_ids else set()
         if group:
             inside = [m for m in found if m.customer_id in group]
             found = inside or [m for m in found if m.strong]
@@ -212,14 +209,29 @@ class ReferenceIndex:
             match = re.fullmatch(r"(\d{4})(\d{5,6})", repaired)
         return match.group(1) + match.group(2) if match else ""
 
-    def _typos(self, digits: str) -> list[str]:
-        near = [
-            known
-            for length in (len(digits) - 1, len(digits), len(digits) + 1)
-            for known in self._digits_by_length.get(length, [])
-            if known[:3] == digits[:3] and DamerauLevenshtein.distance(known, digits) == 1
-        ]
-        return [doc for known in near for doc in self._digits[known]]
+    def _typos(self, ref: str, group: set[str],
+               amounts: Collection[Decimal]) -> list[RefMatch]:
+        """Documents one typing or OCR slip away from ``ref``: searched among the group's
+        documents, or else among those whose amount is printed on the line (indexed, so
+        a large ledger is never scanned per reference)."""
+        loose = re.sub(r"^[A-Z]*", "", _norm(ref)).translate(_DIGIT_LOOKALIKES)
+        if not (loose.isdigit() and 8 <= len(loose) <= 12):
+            return []
+        pool = self._docs_of(group) if group else self._docs_by_amount(amounts)
+        return [self._match(doc, "typo") for doc in pool
+                if (digits := self._doc_digits.get(doc))
+                and DamerauLevenshtein.distance(digits, loose) == 1]
+
+    def _docs_by_amount(self, amounts: Collection[Decimal]) -> list[str]:
+        if self._by_amount is None:
+            by_amount: dict[Decimal, list[str]] = defaultdict(list)
+            for doc_no, item in self.items.items():
+                for value in {item.open_amount, item.amount}:
+                    by_amount[value].append(doc_no)
+                if item.discount_amount is not None:
+                    by_amount[item.open_amount - item.discount_amount].append(doc_no)
+            self._by_amount = dict(by_amount)
+        return list(dict.fromkeys(d for a in amounts for d in self._by_amount.get(a, [])))
 
     def _amount_fits(self, doc_no: str, amounts: Collection[Decimal]) -> bool:
         item = self.items[doc_no]
