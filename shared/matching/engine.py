@@ -250,6 +250,9 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
     if plan is not None and weak and plan.applied != payment.amount:
         reasons.append(f"references {', '.join(weak)} are uncertain and the amounts do not "
                        "match exactly")
+    if plan is not None and from_text and payer is None and plan.applied != payment.amount:
+        reasons.append("the payer is not identified and the documents the text names do not "
+                       "account for the whole payment")
     unresolved = ctx.unresolved_in_text.get(payment.payment_id, []) if from_text else []
     if plan is not None and unresolved and plan.applied != payment.amount:
         reasons.append(f"the bank text also names {', '.join(unresolved)}, which is not one of "
