@@ -28,6 +28,7 @@ recognises them); they are not dropped here.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ _AMOUNT = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 _ALPHA = re.compile(r"[^\W\d_]")
+_ALNUM = re.compile(r"[^\W_]")
 _RULE = re.compile(r"^[\s\-=_+|:.*~]+$")
 
 
@@ -102,7 +104,9 @@ def is_amount(text: str) -> bool:
     ``1 234,56``); ``1.234.56`` is an OCR slip, not an amount.
     """
     m = _AMOUNT.match(text.strip())
-    return bool(m) and (m.group("group") is None or m.group("group") != m.group("dec"))
+    if m is None:
+        return False
+    return m.group("group") is None or m.group("group") != m.group("dec")
 
 
 # --------------------------------------------------------------------------- sources
@@ -219,7 +223,7 @@ def _char_width(lines: Sequence[Sequence[Word]]) -> float:
 
 def _line_pitch(lines: Sequence[Sequence[Word]]) -> float:
     mids = [median((w.top + w.bottom) / 2 for w in line) for line in lines]
-    steps = [b - a for a, b in zip(mids, mids[1:], strict=False) if b > a]
+    steps = [b - a for a, b in itertools.pairwise(mids) if b > a]
     heights = [w.bottom - w.top for line in lines for w in line]
     base = median(heights) if heights else 1.0
     if not steps:
@@ -251,7 +255,7 @@ def _header_like(cells: Sequence[_Cell]) -> bool:
         return False
     # headings are words; OCR debris of a rule line ("— a eee") is not
     wordy = sum(1 for t in texts if len(_ALPHA.findall(t)) >= 2)
-    if wordy < max(2, 0.75 * len(texts)):
+    if wordy < max(2, 0.6 * len(texts)):
         return False
     joined = "".join(texts)
     return len(_DIGIT.findall(joined)) <= max(1, len(joined) // 10)
@@ -290,16 +294,17 @@ def _table_below(
         x1 = max(c.x1 for c in line_cells)
         if x1 < span0 - 0.1 * width or x0 > span1 + 0.1 * width:
             break  # beside the table, not in it
-        if _same_header(line_cells, columns) or _is_data_line(line_cells) or (
+        if (_same_header(line_cells, columns) or _is_data_line(line_cells)
+                or _fills_columns(line_cells, columns) or (
             members and _continuation(line_cells, columns, lines[k], lines[members[-1]], pitch)
-        ):
+        )):
             # rows, totals, carried-forward amounts, a heading repeated (skipped below)
             # and wrapped cells
             members.append(k)
             last_y = y
             skipped = 0
-        elif (skipped == 0 and k + 1 < len(lines) and _is_data_line(cells[k + 1])
-              and not _header_like(line_cells)):
+        elif (skipped == 0 and k + 1 < len(lines) and not _header_like(line_cells)
+              and (_is_data_line(cells[k + 1]) or _fills_columns(cells[k + 1], columns))):
             skipped = 1  # one stray line (OCR debris of a rule, a sub-caption) inside
         else:
             break
@@ -326,7 +331,19 @@ def _table_below(
         previous = row
     if crowded * 4 > pieces:
         return None  # the "heading" does not fit the lines below: not this table's header
+    # a one-letter "heading" with nothing under it is a speck the OCR read as a letter
+    keep = [i for i, label in enumerate(rows[0])
+            if len(_ALNUM.findall(label)) >= 2 or any(r[i] for r in rows[1:])]
+    rows = [[r[i] for i in keep] for r in rows]
     return rows, members[-1] if members else h
+
+
+def _fills_columns(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> bool:
+    """A row whose amount was misread: three or more cells under distinct headings."""
+    if len(line_cells) < 3 or any(c.text.endswith(":") for c in line_cells):
+        return False
+    hit = {_best_column(c, columns) for c in line_cells}
+    return len(hit) >= 3 and any(_DIGIT.search(c.text) for c in line_cells)
 
 
 def _mid(line: Sequence[Word]) -> float:
@@ -436,7 +453,7 @@ def _refine_columns(columns: list[_Column], data: Sequence[Sequence[_Cell]]) -> 
                 here = [piece for cell in line_cells
                         for j, piece in _split_assign(cell, columns) if j == idx]
                 here.sort(key=lambda c: c.x0)
-                pairs.extend(zip(here, here[1:], strict=False))
+                pairs.extend(itertools.pairwise(here))
             if not pairs:
                 continue
             split = _best_split(col, pairs)
@@ -498,7 +515,9 @@ def _headerless_tables(
     run: list[int] = []
 
     def flush() -> None:
-        if len(run) >= 2:
+        # one line makes a table only when it has enough cells to be a row (ref, date,
+        # amounts), so "Total  1,234.56" alone is not a table
+        if len(run) >= 2 or (run and len(cells[run[0]]) >= 3):
             rows = _consensus_rows([cells[k] for k in run])
             if rows:
                 tables.append(rows)
@@ -506,7 +525,7 @@ def _headerless_tables(
 
     for k in range(len(lines)):
         ok = (not used[k] and len(cells[k]) >= 2 and _is_data_line(cells[k])
-              and not cells[k][0].text.endswith(":"))
+              and not any(c.text.endswith(":") for c in cells[k]))
         if ok and run and _mid(lines[k]) - _mid(lines[run[-1]]) > 2.6 * pitch:
             flush()
         if ok:

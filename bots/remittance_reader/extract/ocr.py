@@ -25,13 +25,14 @@ Pipeline per page (each step measured on the development corpus, see
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
 
 from bots.remittance_reader.extract.document import DocumentContent, Rows
 from bots.remittance_reader.extract.layout import Word, is_amount, rows_from_words
@@ -54,6 +55,11 @@ TARGET_DPI = 300
 # tesseract runs its LSTM on one core per page; more threads were slower (STACK.md)
 _TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 TESSERACT_CONFIG = "--psm 6 -c preserve_interword_spaces=1"
+BLUR_RADIUS = 1.2  # pixels at 300 dpi
+SECOND_PASS_BELOW = 90.0
+ERASE_RULES = True
+GEOMETRIC_LINES = False
+VOTE = False  # mean word confidence under which a page is read twice
 
 
 @dataclass(frozen=True)
@@ -152,13 +158,34 @@ def ocr_page(image: Image.Image, *, dpi: float | None = None) -> OcrPage:
 
     Raises :class:`OcrError` when tesseract is missing or runs past ``OCR_TIMEOUT_S``.
     """
+    page = normalise(image, dpi)
+    words = _recognise(smooth(page))
+    confidence = _mean_conf(words)
+    if confidence < SECOND_PASS_BELOW:
+        # A poor page (speckled, faint, fax): read it twice more, despeckled and as is,
+        # and let the three readings vote word by word.  Clean pages never pay for this.
+        words = _vote([words, _recognise(despeckle(page)), _recognise(page)])
+        confidence = _mean_conf(words)
+    lines = _lines(words)
+    text = "\n".join(" ".join(w.text for w in line) for line in lines)
+    tables = [repair_amounts(_join_hyphens(t)) for t in rows_from_words(lines)]
+    return OcrPage(text, tables, len(words), confidence)
+
+
+@dataclass(frozen=True, slots=True)
+class _OcrWord:
+    word: Word
+    conf: float
+    line: tuple[int, int, int]  # tesseract's block, paragraph, line
+
+
+def _recognise(image: Image.Image) -> list[_OcrWord]:
     import pytesseract
 
-    prepared = prepare(image, dpi)
-    for key, value in _TESSERACT_ENV.items():
-        os.environ.setdefault(key, value)
+    for name, value in _TESSERACT_ENV.items():
+        os.environ.setdefault(name, value)
     try:
-        data = pytesseract.image_to_data(prepared, config=TESSERACT_CONFIG,
+        data = pytesseract.image_to_data(image, config=TESSERACT_CONFIG,
                                          output_type=pytesseract.Output.DICT,
                                          timeout=OCR_TIMEOUT_S)
     except pytesseract.TesseractNotFoundError as exc:
@@ -169,49 +196,152 @@ def ocr_page(image: Image.Image, *, dpi: float | None = None) -> OcrPage:
                        "stopped.") from exc
     except pytesseract.TesseractError as exc:
         raise OcrError(f"OCR failed on a page ({exc.message}).") from exc
-    lines, confidence = _lines(data)
-    text = "\n".join(" ".join(w.text for w in line) for line in lines)
-    tables = [repair_amounts(t) for t in rows_from_words(lines)]
-    return OcrPage(text, tables, sum(len(line) for line in lines), confidence)
-
-
-def _lines(data: dict[str, list[object]]) -> tuple[list[list[Word]], float]:
-    """Words grouped by tesseract's own line ids (they follow a tilted baseline)."""
-    grouped: dict[tuple[int, int, int], list[Word]] = {}
-    confs: list[float] = []
+    out: list[_OcrWord] = []
     for i, raw in enumerate(data["text"]):
         text = _clean(str(raw))
         conf = float(str(data["conf"][i]))
         if not text or conf <= 0:
             continue
-        confs.append(conf)
         left, top = int(str(data["left"][i])), int(str(data["top"][i]))
         width, height = int(str(data["width"][i])), int(str(data["height"][i]))
         key = (int(str(data["block_num"][i])), int(str(data["par_num"][i])),
                int(str(data["line_num"][i])))
-        grouped.setdefault(key, []).append(Word(text, left, left + width, top, top + height))
-    lines = [sorted(ws, key=lambda w: w.x0) for ws in grouped.values()]
+        out.append(_OcrWord(Word(text, left, left + width, top, top + height), conf, key))
+    return out
+
+
+def _mean_conf(words: list[_OcrWord]) -> float:
+    return sum(w.conf for w in words) / len(words) if words else 0.0
+
+
+def _overlap(a: Word, b: Word) -> float:
+    """Intersection over union of two word boxes."""
+    dx = min(a.x1, b.x1) - max(a.x0, b.x0)
+    dy = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if dx <= 0 or dy <= 0:
+        return 0.0
+    inter = dx * dy
+    union = (a.x1 - a.x0) * (a.bottom - a.top) + (b.x1 - b.x0) * (b.bottom - b.top) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _vote(readings: list[list[_OcrWord]]) -> list[_OcrWord]:
+    """Majority of the readings per word box; a tie goes to the most confident one.
+
+    The first reading gives the words and their lines; the others vote on the text of
+    each word whose box they read too (intersection over union >= 0.6).
+    """
+    first, others = readings[0], readings[1:]
+    out: list[_OcrWord] = []
+    used: list[set[int]] = [set() for _ in others]
+    for a in first:
+        votes: list[tuple[str, float]] = [(a.word.text, a.conf)]
+        for r, reading in enumerate(others):
+            scores = [_overlap(a.word, b.word) for b in reading]
+            best = max(range(len(reading)), key=scores.__getitem__, default=None)
+            if best is not None and scores[best] >= 0.6:
+                votes.append((reading[best].word.text, reading[best].conf))
+                used[r].add(best)
+        texts = [t for t, _ in votes]
+        text, conf = max(votes, key=lambda v: (texts.count(v[0]), v[1]))
+        out.append(_OcrWord(Word(text, a.word.x0, a.word.x1, a.word.top, a.word.bottom),
+                            conf, a.line))
+    # a word both other readings found, alike, where the first found nothing
+    if len(others) == 2:
+        for i, b in enumerate(others[0]):
+            if i in used[0] or any(_overlap(b.word, a.word) > 0 for a in out):
+                continue
+            if any(_overlap(b.word, c.word) >= 0.6 and c.word.text == b.word.text
+                   for c in others[1]):
+                out.append(_OcrWord(b.word, b.conf, _line_at(out, b.word)))
+    return out
+
+
+def _line_at(words: list[_OcrWord], w: Word) -> tuple[int, int, int]:
+    mid = (w.top + w.bottom) / 2
+    for other in words:
+        if other.word.top <= mid <= other.word.bottom:
+            return other.line
+    return (-1, -1, round(mid))
+
+
+def _lines(words: list[_OcrWord]) -> list[list[Word]]:
+    """Words grouped by tesseract's own line ids (they follow a tilted baseline)."""
+    grouped: dict[tuple[int, int, int], list[Word]] = {}
+    for w in words:
+        grouped.setdefault(w.line, []).append(w.word)
+    lines = [_stitch(sorted(ws, key=lambda w: w.x0)) for ws in grouped.values()]
+    lines = [line for line in lines if line]
     lines.sort(key=lambda ws: sorted(w.top for w in ws)[len(ws) // 2])
-    return lines, (sum(confs) / len(confs) if confs else 0.0)
+    return lines
+
+
+def _stitch(line: list[Word]) -> list[Word]:
+    """Join the pieces of a code split at its hyphens ("NWINV" "-" "2026" "-001900").
+
+    A monospaced hyphen sits in its own character cell, so OCR returns it apart, with
+    up to a character of white on each side.  Pieces are joined only when both are
+    code-like (capitals, digits, hyphens) and close; a dash between ordinary words or
+    after an amount ("248.49 - short shipment") stays apart, and a lone dash left over
+    is dropped as punctuation.
+    """
+    sized = [w for w in line if len(w.text) >= 3]
+    width = (sum((w.x1 - w.x0) / len(w.text) for w in sized) / len(sized)) if sized else 0.0
+    out: list[Word] = []
+    for w in line:
+        prev = out[-1] if out else None
+        if (prev is not None and width and w.x0 - prev.x1 <= width
+                and (w.text.startswith("-") or prev.text.endswith("-"))
+                and _CODE.match(prev.text) and _CODE.match(w.text)):
+            out.pop()
+            w = Word(prev.text + w.text, prev.x0, w.x1, min(prev.top, w.top),
+                     max(prev.bottom, w.bottom))
+        out.append(w)
+    return [w for w in out if w.text.strip("-")]
 
 
 # Specks, rule lines and table borders come back as punctuation-only "words" or stick
 # to a real word ("__INV2026001851", "|1,288.23"): they are debris, not text.
-_LEADING_DEBRIS = re.compile(r"^[_—–~|‘’'\"`«»;:,.°=*]+")
-_TRAILING_DEBRIS = re.compile(r"[_—–~|‘’'\"`«»;,°=*]+$")
+_LEADING_DEBRIS = re.compile(r"^(?:[_—–~|‘’'\"“”„`«»;:,.°=*\\]+|-(?=[A-Za-z]))+")
+_TRAILING_DEBRIS = re.compile(r"[_—–~|‘’'\"“”„`«»;,°=*.:]+$")
 _ALNUM = re.compile(r"[^\W_]")
+_HYPHENS = {"-", "–", "—", "‐", "·"}
+_CODE = re.compile(r"^(?:-|-?[A-Z0-9]+(?:-[A-Z0-9]+)*-?)$")
+# "INV- 2026" / "2026 -001663": monospaced scans set the hyphen apart
+_HYPHEN_GAP = re.compile(r"(?<=[A-Za-z0-9])- +(?=[A-Za-z0-9])|(?<=\d) +-(?=\d)")
 
 
 def _clean(text: str) -> str:
-    text = _TRAILING_DEBRIS.sub("", _LEADING_DEBRIS.sub("", text.strip()))
+    if text.strip() in _HYPHENS:
+        return "-"  # kept for now: it may join a reference ("NWINV - 2026"), see _stitch
+    text = _LEADING_DEBRIS.sub("", text.strip())
+    tail = _TRAILING_DEBRIS.search(text)
+    # "Disc." and "No.:" keep their marks; "2233__." and "980,00." lose them
+    if tail and not (set(tail.group()) <= set(".:") and text[: tail.start()][-1:].isalpha()):
+        text = text[: tail.start()]
     return text if _ALNUM.search(text) else ""
+
+
+def _join_hyphens(table: Rows) -> Rows:
+    """Close a gap on one side of a hyphen inside non-amount cells (not " - ")."""
+    out: Rows = []
+    for row in table:
+        fixed = []
+        for cell in row:
+            if not is_amount(cell):
+                cell = _HYPHEN_GAP.sub("-", cell)
+                if cell.endswith("-") and re.search(r"[A-Za-z]", cell):
+                    cell = cell[:-1]  # "INV-2026-002082-": a speck read as a dash
+            fixed.append(cell)
+        out.append(fixed)
+    return out
 
 
 # --------------------------------------------------------------------- preprocessing
 
 
-def prepare(image: Image.Image, dpi: float | None) -> Image.Image:
-    """Grayscale on white, about 300 dpi, contrast stretched, deskewed."""
+def normalise(image: Image.Image, dpi: float | None) -> Image.Image:
+    """Grayscale on white, about ``TARGET_DPI``, deskewed: the geometry every pass shares."""
     gray = _flatten(image)
     source_dpi = dpi or _guess_dpi(gray)
     scale = TARGET_DPI / source_dpi
@@ -219,12 +349,60 @@ def prepare(image: Image.Image, dpi: float | None) -> Image.Image:
         scale = min(scale, 4.0)
         size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
         gray = gray.resize(size, Image.Resampling.LANCZOS)
-    gray = ImageOps.autocontrast(gray, cutoff=1)
     angle = skew_angle(gray)
     if abs(angle) >= 0.25:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
                            fillcolor=255)
+    if ERASE_RULES:
+        gray = erase_rules(gray)
+        gray = erase_rules(gray.transpose(Image.Transpose.TRANSPOSE)).transpose(
+            Image.Transpose.TRANSPOSE)
     return gray
+
+
+def erase_rules(page: Image.Image, *, cell: int = 8, min_inch: float = 1.0) -> Image.Image:
+    """Whiten horizontal rules (table borders, underlines) at least ``min_inch`` long.
+
+    A rule touching the digits above or below it is what turns ``3.758,33`` into
+    ``-3.758,33`` or a reference into nothing.  Rows of ink are averaged over cells of
+    ``cell`` pixels; a run of nearly solid cells that long is a rule, not text.
+    """
+    width, height = page.size
+    ink = page.point(lambda v: 255 if v < 150 else 0)
+    cols = max(1, width // cell)
+    cells = ink.resize((cols, height), Image.Resampling.BOX).tobytes()
+    need = max(2, round(min_inch * TARGET_DPI / cell))
+    runs: list[tuple[int, int, int]] = []
+    for y in range(height):
+        row = cells[y * cols:(y + 1) * cols]
+        if max(row) < 190:
+            continue
+        start = -1
+        for x in range(cols + 1):
+            solid = x < cols and row[x] >= 190
+            if solid and start < 0:
+                start = x
+            elif not solid and start >= 0:
+                if x - start >= need:
+                    runs.append((y, start, x))
+                start = -1
+    if not runs:
+        return page
+    out = page.copy()
+    draw = ImageDraw.Draw(out)
+    for y, a, b in runs:
+        draw.rectangle((a * cell - cell, y - 1, b * cell + cell, y + 1), fill=255)
+    return out
+
+
+def smooth(page: Image.Image) -> Image.Image:
+    """A light Gaussian blur: joins broken fax strokes, softens speckle and JPEG noise."""
+    return page.filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
+
+
+def despeckle(page: Image.Image) -> Image.Image:
+    """A 3x3 median: removes salt-and-pepper specks (and thins hairlines, hence pass 2)."""
+    return page.filter(ImageFilter.MedianFilter(3))
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -258,8 +436,8 @@ def skew_angle(image: Image.Image, limit: float = 5.0, step: float = 0.1) -> flo
     def score(angle: float) -> float:
         turned = inverted.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=0)
         column = turned.resize((1, turned.height), Image.Resampling.BOX)
-        sums = list(column.getdata())
-        return float(sum((a - b) ** 2 for a, b in zip(sums, sums[1:], strict=False)))
+        sums = list(column.tobytes())
+        return float(sum((a - b) ** 2 for a, b in itertools.pairwise(sums)))
 
     coarse = max((k * 0.5 for k in range(int(-limit * 2), int(limit * 2) + 1)), key=score)
     fine = [coarse + step * k for k in range(-5, 6)]
@@ -270,9 +448,9 @@ def skew_angle(image: Image.Image, limit: float = 5.0, step: float = 0.1) -> flo
 
 _CONFUSABLE = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
                              "|": "1", "i": "1", "S": "5", "s": "5", "B": "8", "Z": "2",
-                             "z": "2", "G": "6"})
+                             "z": "2", "G": "6", "§": "5"})
 # The number inside a cell: starts and ends with a digit or a letter OCR takes for one.
-_BODY = re.compile(r"[\dOoDQlI|iSsBZzG](?:[\dOoDQlI|iSsBZzG.,' ]*[\dOoDQlI|iSsBZzG])?")
+_BODY = re.compile(r"[\dOoDQlI|iSsBZzG§](?:[\dOoDQlI|iSsBZzG.,' ]*[\dOoDQlI|iSsBZzG])?")
 
 
 def repair_amounts(table: Rows) -> Rows:
