@@ -15,6 +15,7 @@ way the bot will and checks, for each truth line:
 It reports these per channel and, with ``-v``, every strict miss with the closest row.
 
     .venv/bin/python benchmarks/eval_positional_channels.py [--corpus DIR] [-v] [--only 0071]
+                                                            [--second-pass-below 0]
 
 It reads ``truth/`` and is for development only: the bot never does.
 """
@@ -38,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bots.remittance_reader.extract import ocr  # noqa: E402
 from bots.remittance_reader.extract.document import DocumentContent  # noqa: E402
 from bots.remittance_reader.extract.layout import text_tables  # noqa: E402
 from bots.remittance_reader.extract.ocr import read_image  # noqa: E402
@@ -148,7 +150,11 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--only", default="", help="mail number prefix, e.g. 0071")
+    parser.add_argument("--second-pass-below", type=float, default=ocr.SECOND_PASS_BELOW,
+                        help="mean confidence under which an OCR page is read three times "
+                             "(0: never)")
     args = parser.parse_args()
+    ocr.SECOND_PASS_BELOW = args.second_pass_below
 
     truth = [json.loads(x) for x in (args.corpus / "truth" / "documents.jsonl").open()]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -14,16 +14,21 @@ Every row has one cell per column; an empty cell is ``""``.  Cells keep their in
 spaces (``Remaining balance``, ``1 234,56``, ``12.50 CR``, ``$ 1,415.07``).  Lines that
 are not part of a table (address blocks, ``Payee: ...`` labels, prose) are left out.
 
-How: words closer than about one character width form a *phrase* (a candidate cell).
-A header line (two or more phrases, words not numbers, no ``label:``) sets the
-columns; each phrase of the lines below goes to the column it overlaps most, or the
-nearest one, so a right-aligned amount lands under its right-aligned heading even when
-cells to its left are empty.  A phrase that straddles two columns is split between its
-words; a heading that sits over two data columns (``Deduction Reason`` set tight) is
-split where the data says.  Without a header, the columns come from the consensus of
-the gaps of consecutive lines that each carry an amount.  Page totals and
-carried-forward lines that line up with the columns stay in the table (the interpreter
-recognises them); they are not dropped here.
+How: words closer than about one character width form a *phrase* (a candidate cell;
+a currency sign set apart joins its amount).  A header line (two or more phrases,
+words not numbers, no ``label:``; a second or third heading line stacks onto it) sets
+the columns; each phrase of the lines below goes to the column it overlaps most, or
+the nearest one, so a right-aligned amount lands under its right-aligned heading even
+when cells to its left are empty.  A phrase that straddles two columns is split
+between its words when one piece is an amount; a heading that sits over two data
+columns (``Deduction Reason`` set tight) is split where the data says, and two
+headings one column of data spans (``Net`` ``Paid`` set loose) are joined.  A line
+with a single text phrase right under a row is that row's wrapped description.
+Without a header, the columns come from the consensus of consecutive lines that each
+carry an amount; at the top of a page they may continue the previous page's table
+(:func:`find_tables` with ``previous``, :func:`join_pages`).  Page totals and
+carried-forward lines that line up with the columns stay in the table (the
+interpreter recognises them).
 """
 
 from __future__ import annotations
@@ -36,7 +41,16 @@ from statistics import median
 
 from bots.remittance_reader.extract.document import Rows
 
-__all__ = ["Word", "group_lines", "is_amount", "rows_from_words", "text_tables"]
+__all__ = [
+    "Table",
+    "Word",
+    "find_tables",
+    "group_lines",
+    "is_amount",
+    "join_pages",
+    "rows_from_words",
+    "text_tables",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,31 +179,74 @@ def _bounded_cells(line: str, y: float) -> list[Word]:
 
 
 def group_lines(words: Iterable[Word]) -> list[list[Word]]:
-    """Words grouped into text lines by vertical overlap, top to bottom, left to right."""
+    """Words grouped into text lines, top to bottom, left to right.
+
+    Taken by the middle of each word: a word whose middle lies within the vertical
+    band of the line's first word joins that line.
+    """
     ordered = sorted(words, key=lambda w: ((w.top + w.bottom) / 2, w.x0))
     lines: list[list[Word]] = []
-    bands: list[tuple[float, float]] = []
     for w in ordered:
         mid = (w.top + w.bottom) / 2
-        if lines:
-            top, bottom = bands[-1]
-            if top <= mid <= bottom:
-                lines[-1].append(w)
-                # the band follows the line's median, not its tallest glyph
-                continue
-        lines.append([w])
-        bands.append((w.top, w.bottom))
+        if lines and lines[-1][0].top <= mid <= lines[-1][0].bottom:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
     return [sorted(line, key=lambda w: w.x0) for line in lines]
 
 
 # --------------------------------------------------------------------------- core
 
 
+@dataclass(frozen=True)
+class Table:
+    """One table of a page: its rows and where its columns are, to read the next page.
+
+    ``continued`` is true for rows read with the columns of the previous page's table
+    (a continuation page that does not repeat the heading): they have no header row
+    and extend that table.
+    """
+
+    rows: Rows
+    columns: tuple[tuple[str, float, float], ...]  # label, x0, x1 of each column
+    continued: bool = False
+
+
+def join_pages(tables: Sequence[Table]) -> list[Rows]:
+    """The tables of a multi-page document, a table running over pages made one.
+
+    A table continues the one before when it was read with its columns
+    (``continued``) or when it repeats its heading; the repeated heading is dropped.
+    """
+    def norm(row: Sequence[str]) -> str:
+        return " ".join(" ".join(row).lower().split())
+
+    out: list[Rows] = []
+    for table in tables:
+        if out and table.rows and (table.continued or norm(table.rows[0]) == norm(out[-1][0])):
+            out[-1] = out[-1] + (table.rows if table.continued else table.rows[1:])
+        elif table.rows:
+            out.append(list(table.rows))
+    return out
+
+
 def rows_from_words(lines: Sequence[Sequence[Word]], *, gap: float | None = None) -> list[Rows]:
+    """Tables found in lines of words (one page, or one text body), as rows."""
+    return [t.rows for t in find_tables(lines, gap=gap)]
+
+
+def find_tables(
+    lines: Sequence[Sequence[Word]],
+    *,
+    gap: float | None = None,
+    previous: Table | None = None,
+) -> list[Table]:
     """Tables found in lines of words (one page, or one text body).
 
     ``gap`` is the horizontal distance beyond which two words are different cells; by
     default about one character width, estimated from the words themselves.
+    ``previous`` is the last table of the page before: lines at the top of this page
+    that fit its columns, before any heading, continue it.
     """
     lines = [sorted(line, key=lambda w: w.x0) for line in lines if line]
     if not lines:
@@ -197,21 +254,22 @@ def rows_from_words(lines: Sequence[Sequence[Word]], *, gap: float | None = None
     threshold = gap if gap is not None else _char_width(lines)
     cells = [_phrases(line, threshold) for line in lines]
     pitch = _line_pitch(lines)
-    tables: list[Rows] = []
+    tables: list[Table] = []
     used = [False] * len(lines)
     i = 0
     while i < len(lines):
         if not used[i] and _header_like(cells[i]):
             found = _table_below(i, lines, cells, pitch)
             if found is not None:
-                rows, last = found
-                tables.append(rows)
+                rows, columns, last = found
+                tables.append(Table(rows, tuple((c.label, c.x0, c.x1) for c in columns)))
                 for k in range(i, last + 1):
                     used[k] = True
                 i = last + 1
                 continue
         i += 1
-    tables.extend(_headerless_tables(lines, cells, used, pitch))
+    first_header = min((k for k in range(len(lines)) if used[k]), default=len(lines))
+    tables.extend(_headerless_tables(lines, cells, used, pitch, previous, first_header))
     return tables
 
 
@@ -243,6 +301,27 @@ def _phrases(line: Sequence[Word], gap: float) -> list[_Cell]:
         current.append(w)
     if current:
         out.append(_Cell(current))
+    return _attach_currency(out, gap)
+
+
+_CURRENCY = re.compile(r"^[$€£¥]$")
+
+
+def _attach_currency(cells: list[_Cell], gap: float) -> list[_Cell]:
+    """A currency sign set apart from its amount ("€    399,00") is part of that amount.
+
+    Only a sign: a code (``USD``) apart from the amount is a currency column.
+    """
+    out: list[_Cell] = []
+    for cell in cells:
+        prev = out[-1] if out else None
+        if (prev is not None and not (prev.words[-1].hard or cell.words[0].hard)
+                and cell.x0 - prev.x1 <= 3 * gap
+                and (_CURRENCY.match(prev.text) or _CURRENCY.match(cell.text))
+                and is_amount(f"{prev.text} {cell.text}")):
+            out[-1] = _Cell([*prev.words, *cell.words])
+            continue
+        out.append(cell)
     return out
 
 
@@ -276,15 +355,21 @@ def _table_below(
     lines: Sequence[Sequence[Word]],
     cells: Sequence[list[_Cell]],
     pitch: float,
-) -> tuple[Rows, int] | None:
-    """The table under the header line ``h``: its rows and the index of its last line."""
+) -> tuple[Rows, list[_Column], int] | None:
+    """The table under the header line ``h``: rows, columns, index of its last line."""
     columns = [_Column(c.x0, c.x1, list(c.words)) for c in cells[h]]
+    last_y = _mid(lines[h])
+    k = h + 1
+    # a heading set on two or three lines ("Invoice" over "Number", "Amount" over "Paid")
+    while (k < len(lines) and k <= h + 2 and _mid(lines[k]) - last_y <= 1.6 * pitch
+           and _heading_words(cells[k])):
+        columns = _stack(columns, cells[k])
+        last_y = _mid(lines[k])
+        k += 1
     span0, span1 = columns[0].x0, columns[-1].x1
     width = span1 - span0
     members: list[int] = []
-    last_y = _mid(lines[h])
     skipped = 0
-    k = h + 1
     while k < len(lines):
         y = _mid(lines[k])
         if y - last_y > 2.6 * pitch * (skipped + 1):
@@ -335,7 +420,30 @@ def _table_below(
     keep = [i for i, label in enumerate(rows[0])
             if len(_ALNUM.findall(label)) >= 2 or any(r[i] for r in rows[1:])]
     rows = [[r[i] for i in keep] for r in rows]
-    return rows, members[-1] if members else h
+    return rows, [columns[i] for i in keep], members[-1] if members else h
+
+
+def _heading_words(line_cells: Sequence[_Cell]) -> bool:
+    """Only words, no digits, no labels: a further line of a heading."""
+    text = " ".join(c.text for c in line_cells)
+    return (not _DIGIT.search(text) and ":" not in text
+            and all(len(_ALPHA.findall(c.text)) >= 2 for c in line_cells))
+
+
+def _stack(columns: list[_Column], line_cells: Sequence[_Cell]) -> list[_Column]:
+    """Add a heading line to the columns: each phrase joins the heading it sits under."""
+    out = list(columns)
+    for cell in line_cells:
+        hits = [i for i, c in enumerate(out) if _overlap(cell.x0, cell.x1, c.x0, c.x1) > 0]
+        if hits:
+            i = max(hits, key=lambda j: _overlap(cell.x0, cell.x1, out[j].x0, out[j].x1))
+            col = out[i]
+            out[i] = _Column(min(col.x0, cell.x0), max(col.x1, cell.x1),
+                             [*col.words, *cell.words])
+        else:
+            out.append(_Column(cell.x0, cell.x1, list(cell.words)))
+            out.sort(key=lambda c: c.x0)
+    return out
 
 
 def _fills_columns(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> bool:
@@ -351,10 +459,8 @@ def _mid(line: Sequence[Word]) -> float:
 
 
 def _same_header(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> bool:
-    return [c.text.lower() for c in line_cells] == [c.label.lower() for c in columns] or (
-        " ".join(c.text for c in line_cells).lower()
-        == " ".join(c.label for c in columns).lower()
-    )
+    return (" ".join(c.text for c in line_cells).lower()
+            == " ".join(c.label for c in columns).lower())
 
 
 def _continuation(
@@ -418,12 +524,19 @@ def _place(line_cells: Sequence[_Cell], columns: Sequence[_Column]) -> list[list
         for idx, piece in _split_assign(cell, columns):
             placed[idx].append(piece)
     # Two phrases in one column while a neighbour stays empty: the outer one belongs to
-    # the neighbour (a cell that starts before its heading, e.g. a long left-aligned ref).
+    # the neighbour when it reaches under that heading or not under its own.
+    def belongs(piece: _Cell, here: _Column, there: _Column) -> bool:
+        return (_overlap(piece.x0, piece.x1, there.x0, there.x1) > 0
+                or _overlap(piece.x0, piece.x1, here.x0, here.x1) <= 0)
+
     for idx in range(len(columns)):
         while len(placed[idx]) >= 2:
-            if idx + 1 < len(columns) and not placed[idx + 1]:
+            placed[idx].sort(key=lambda c: c.x0)
+            if (idx + 1 < len(columns) and not placed[idx + 1]
+                    and belongs(placed[idx][-1], columns[idx], columns[idx + 1])):
                 placed[idx + 1].append(placed[idx].pop())
-            elif idx > 0 and not placed[idx - 1]:
+            elif (idx > 0 and not placed[idx - 1]
+                    and belongs(placed[idx][0], columns[idx], columns[idx - 1])):
                 placed[idx - 1].append(placed[idx].pop(0))
             else:
                 break
@@ -446,17 +559,11 @@ def _refine_columns(columns: list[_Column], data: Sequence[Sequence[_Cell]]) -> 
     while changed:
         changed = False
         for idx, col in enumerate(columns):
-            if len(col.words) < 2:
-                continue
-            pairs: list[tuple[_Cell, _Cell]] = []
-            for line_cells in data:
-                here = [piece for cell in line_cells
-                        for j, piece in _split_assign(cell, columns) if j == idx]
-                here.sort(key=lambda c: c.x0)
-                pairs.extend(itertools.pairwise(here))
-            if not pairs:
-                continue
-            split = _best_split(col, pairs)
+            if len(col.words) < 2 or any(a.x0 >= b.x0 for a, b in itertools.pairwise(col.words)):
+                continue  # one word, or a heading stacked on two lines: nothing to cut
+            under = [[w for cell in line_cells for j, piece in _split_assign(cell, columns)
+                      if j == idx for w in piece.words] for line_cells in data]
+            split = _best_split(col, [ws for ws in under if ws])
             if split is not None:
                 left = _Column(col.x0, col.words[split - 1].x1, col.words[:split])
                 right = _Column(col.words[split].x0, col.x1, col.words[split:])
@@ -489,16 +596,31 @@ def _merge_columns(columns: list[_Column], data: Sequence[Sequence[_Cell]]) -> l
     return columns
 
 
-def _best_split(col: _Column, pairs: Sequence[tuple[_Cell, _Cell]]) -> int | None:
+def _best_split(col: _Column, rows: Sequence[Sequence[Word]]) -> int | None:
+    """Where to cut a heading so that the words under it fall apart the same way.
+
+    A row votes for a cut between heading words ``s-1`` and ``s`` when its words under
+    the heading divide there at a gap, into an amount on one side and something on the
+    other; a row with a word across the cut, or one amount cut in two, votes against.
+    ``Deduction Reason`` over ``50.00  Damaged goods`` is cut; over ``Price variance vs
+    PO`` it is not.
+    """
     best, best_votes = None, 0
     for s in range(1, len(col.words)):
-        boundary_left, boundary_right = col.words[s - 1].x1, col.words[s].x0
-        votes = sum(1 for a, b in pairs
-                    if a.x1 <= boundary_right + (boundary_right - boundary_left)
-                    and b.x0 >= boundary_left)
-        if votes > best_votes:
+        cut = (col.words[s - 1].x1 + col.words[s].x0) / 2
+        votes = against = 0
+        for words in rows:
+            left = [w for w in words if w.x1 <= cut]
+            right = [w for w in words if w.x0 >= cut]
+            if len(left) + len(right) < len(words) or (
+                    left and right and is_amount(" ".join(w.text for w in words))):
+                against += 1  # a word across the cut, or one amount ("€ 399,00") cut
+            elif left and right and (is_amount(" ".join(w.text for w in left))
+                                     or is_amount(" ".join(w.text for w in right))):
+                votes += 1
+        if votes > against and votes > best_votes:
             best, best_votes = s, votes
-    return best if best_votes * 2 >= len(pairs) else None
+    return best
 
 
 # -------------------------------------------------------------- tables without header
@@ -509,19 +631,43 @@ def _headerless_tables(
     cells: Sequence[list[_Cell]],
     used: Sequence[bool],
     pitch: float,
-) -> list[Rows]:
-    """Runs of two or more lines with an amount and aligned gaps, columns by consensus."""
-    tables: list[Rows] = []
+    previous: Table | None,
+    first_header: int,
+) -> list[Table]:
+    """Runs of lines with an amount and aligned gaps, columns by consensus.
+
+    A run above the page's first heading that fits the previous page's columns is read
+    with them and continues that table.
+    """
+    tables: list[Table] = []
     run: list[int] = []
+    wrapped: dict[int, list[int]] = {}  # a run line -> the wrapped lines below it
 
     def flush() -> None:
         # one line makes a table only when it has enough cells to be a row (ref, date,
         # amounts), so "Total  1,234.56" alone is not a table
         if len(run) >= 2 or (run and len(cells[run[0]]) >= 3):
-            rows = _consensus_rows([cells[k] for k in run])
-            if rows:
-                tables.append(rows)
+            block = [cells[k] for k in run]
+            found: tuple[Rows, list[_Column]] | None = None
+            continued = False
+            if previous is not None and run[-1] < first_header and not tables:
+                columns = [_Column(x0, x1, []) for _, x0, x1 in previous.columns]
+                if _fits(block, columns):
+                    found, continued = ([_assign(line, columns) for line in block], columns), True
+            if found is None:
+                found = _consensus(block)
+            if found is not None:
+                rows, columns = found
+                for row, k in zip(rows, run, strict=True):
+                    for extra in wrapped.get(k, []):
+                        for idx, text in enumerate(_assign(cells[extra], columns)):
+                            if text:
+                                row[idx] = f"{row[idx]} {text}".strip()
+                labels = (previous.columns if continued and previous is not None
+                          else tuple(("", c.x0, c.x1) for c in columns))
+                tables.append(Table(rows, labels, continued=continued))
         run.clear()
+        wrapped.clear()
 
     for k in range(len(lines)):
         ok = (not used[k] and len(cells[k]) >= 2 and _is_data_line(cells[k])
@@ -530,29 +676,48 @@ def _headerless_tables(
             flush()
         if ok:
             run.append(k)
+        elif (run and not used[k] and len(cells[k]) == 1 and not _is_data_line(cells[k])
+              and cells[k][0].x0 > cells[run[-1]][0].x1  # not prose at the margin
+              and _mid(lines[k]) - _mid(lines[wrapped.get(run[-1], [run[-1]])[-1]])
+              <= 1.6 * pitch):
+            wrapped.setdefault(run[-1], []).append(k)  # a description wrapped below its row
         else:
             flush()
     flush()
     return tables
 
 
-def _consensus_rows(block: Sequence[Sequence[_Cell]]) -> Rows:
-    """Columns where the phrases of most lines agree; a straddling phrase is outvoted."""
-    spans = sorted((c.x0, c.x1) for line in block for c in line)
-    merged: list[list[float]] = []
-    for x0, x1 in spans:
-        if merged and x0 <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], x1)
-        else:
-            merged.append([x0, x1])
-    columns = [_Column(a, b, []) for a, b in merged]
-    if len(columns) < 2:
-        # one straddling line glued everything: retry without the widest phrases
-        widest = max(c.x1 - c.x0 for line in block for c in line)
-        thinner = [[c for c in line if c.x1 - c.x0 < widest] for line in block]
-        if all(len(line) == len(block[0]) for line in block) and len(block[0]) >= 2:
-            return [[c.text for c in line] for line in block]
-        if any(thinner) and thinner != [list(line) for line in block]:
-            return _consensus_rows([line for line in thinner if line])
-        return []
-    return [_assign(line, columns) for line in block]
+def _fits(block: Sequence[Sequence[_Cell]], columns: Sequence[_Column]) -> bool:
+    """Most phrases of the block fall inside the columns, one per column."""
+    pieces = crowded = outside = 0
+    for line in block:
+        placed = _place(line, columns)
+        pieces += sum(len(p) for p in placed)
+        crowded += sum(len(p) - 1 for p in placed if len(p) > 1)
+        outside += sum(1 for c in line
+                       if all(_overlap(c.x0, c.x1, col.x0, col.x1) <= 0 for col in columns))
+    return pieces > 0 and (crowded + outside) * 4 <= pieces
+
+
+def _consensus(block: Sequence[Sequence[_Cell]]) -> tuple[Rows, list[_Column]] | None:
+    """Columns where the phrases of most lines agree; a phrase straddling them is outvoted.
+
+    Along x, count how many lines have a phrase there; a column is a stretch where
+    more than a quarter of the lines have ink, so one long description does not glue
+    two columns.
+    """
+    edges = sorted({x for line in block for c in line for x in (c.x0, c.x1)})
+    limit = len(block) / 4
+    spans: list[list[float]] = []
+    for a, b in itertools.pairwise(edges):
+        mid = (a + b) / 2
+        cover = sum(1 for line in block if any(c.x0 <= mid <= c.x1 for c in line))
+        if cover > limit:
+            if spans and spans[-1][1] >= a:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+    if len(spans) < 2:
+        return None
+    columns = [_Column(a, b, []) for a, b in spans]
+    return [_assign(line, columns) for line in block], columns

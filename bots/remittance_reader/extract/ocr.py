@@ -7,19 +7,29 @@ multi-page TIFF), GIF, BMP or WebP attachment and returns a
 an unreadable image, a decompression bomb, a missing tesseract binary or an OCR run
 past its time limit comes back as ``problem``.
 
-Pipeline per page (each step measured on the development corpus, see
-``benchmarks/eval_positional_channels.py``):
+Pipeline per page.  Each step was measured with
+``benchmarks/eval_positional_channels.py`` on the 155 lines of the development
+corpus's scans and images (reference and paid amount found in one row); the figure
+after a step is the count without it, against 144 with the whole pipeline:
 
 1. grayscale, flattened onto white (palette, alpha and 1-bit images alike);
-2. scaled so text is about what a 300-dpi scan gives (tesseract's LSTM model reads
-   9-10 pt text best at 250-400 dpi; 120-200 dpi attachments lose digits);
-3. deskewed by the projection-profile angle when it is at least a quarter degree,
-   so the rows of a tilted photo stay rows;
-4. tesseract ``--psm 6`` (one uniform block: a borderless table's row stays one line)
-   with ``preserve_interword_spaces``; ``image_to_data`` words with ``conf > 0``;
-5. rows through :mod:`layout` (the same code as text layers and plain text), then
-   OCR confusions repaired inside cells of amount columns only (``O``/``0``,
-   ``l``/``1``, ``S``/``5``, a comma read for the decimal point).
+2. scaled to 300 dpi (tesseract's LSTM reads 9-10 pt text best there; to 200: 134);
+3. deskewed by the projection-profile angle when it is a quarter degree or more, so
+   the rows of a tilted scan stay rows (141);
+4. long horizontal rules whitened: a border touching digits reads as a minus sign or
+   eats the reference (142);
+5. a Gaussian blur of 1.2 px: joins broken fax strokes, softens specks and JPEG noise
+   (105: the largest single gain);
+6. tesseract ``--psm 6`` (one uniform block, so a borderless table row stays one
+   line; psm 4: 138, psm 11: 124) with ``preserve_interword_spaces``;
+7. a page read with mean confidence under 90 is read twice more (despeckled by a 3x3
+   median, and unblurred) and the three readings vote word by word (143);
+8. OCR debris trimmed, a reference split at its hyphens joined back, then rows through
+   :mod:`layout` (the code text layers and plain text use) and OCR confusions repaired
+   in amount columns only (``O``/``0``, ``l``/``1``, ``S``/``5``, ``$8.153.28``).
+
+Tried and left out, each worse: autocontrast, Otsu binarization, a levels stretch,
+dilating thin strokes, 400 dpi, psm 3.
 """
 
 from __future__ import annotations
@@ -28,19 +38,23 @@ import io
 import itertools
 import os
 import re
+import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
 
 from bots.remittance_reader.extract.document import DocumentContent, Rows
-from bots.remittance_reader.extract.layout import Word, is_amount, rows_from_words
+from bots.remittance_reader.extract.layout import Table, Word, find_tables, is_amount, join_pages
 
 __all__ = [
+    "MAX_BYTES",
     "MAX_FRAMES",
     "MAX_PIXELS",
     "OCR_TIMEOUT_S",
+    "TIME_BUDGET_S",
+    "OcrError",
     "OcrPage",
     "ocr_page",
     "read_image",
@@ -50,16 +64,18 @@ __all__ = [
 MAX_PIXELS = 60_000_000  # a 300-dpi A3 page is 17.5 Mpx: four times that is no scan
 MAX_FRAMES = 50  # pages of a multi-page TIFF read at most
 MAX_BYTES = 40_000_000
-OCR_TIMEOUT_S = 60  # per page; a 300-dpi page takes about 1 s with OMP_THREAD_LIMIT=1
+OCR_TIMEOUT_S = 60  # per tesseract run; a 300-dpi page takes 1-2 s on one core
+TIME_BUDGET_S = 120.0  # per image: no further frame is started past it
 TARGET_DPI = 300
-# tesseract runs its LSTM on one core per page; more threads were slower (STACK.md)
+# tesseract's LSTM on one thread per run: more threads were slower (STACK.md)
 _TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 TESSERACT_CONFIG = "--psm 6 -c preserve_interword_spaces=1"
 BLUR_RADIUS = 1.2  # pixels at 300 dpi
+# Mean word confidence under which a page is read three times and the readings vote.
+# Clean renders score 93-96; speckled, faint or fax pages 50-90.
 SECOND_PASS_BELOW = 90.0
 ERASE_RULES = True
-GEOMETRIC_LINES = False
-VOTE = False  # mean word confidence under which a page is read twice
+DESKEW = True
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ class OcrPage:
     """What OCR read on one page: text in reading order and the tables found."""
 
     text: str
-    tables: list[Rows]
+    tables: list[Table]  # with their column positions, to continue on the next page
     words: int  # words kept (conf > 0); 0 means nothing legible
     confidence: float  # mean tesseract confidence of those words, 0-100
 
@@ -95,34 +111,39 @@ def read_image(data: bytes, name: str) -> DocumentContent:
         return DocumentContent(name, "image", problem=(
             f"The image is {len(data) // 1_000_000} MB, more than the "
             f"{MAX_BYTES // 1_000_000} MB we read."))
-    try:
-        frames = _open_frames(data)
-    except _BadImage as exc:
-        return DocumentContent(name, "image", problem=str(exc))
+    started = time.monotonic()
     texts: list[str] = []
-    tables: list[Rows] = []
+    tables: list[Table] = []
+    problem: str | None = None
     try:
-        for frame, dpi in frames:
-            page = ocr_page(frame, dpi=dpi)
+        image, count = _open(data)
+        for index in range(count):
+            if time.monotonic() - started > TIME_BUDGET_S:
+                problem = (f"Reading stopped after {index} of {count} pages: the image took "
+                           f"longer than {TIME_BUDGET_S:.0f} s.")
+                break
+            frame, dpi = _frame(image, index)
+            page = ocr_page(frame, dpi=dpi, previous=tables[-1] if tables else None)
             texts.append(page.text)
             tables.extend(page.tables)
-    except OcrError as exc:
-        return DocumentContent(name, "image", "\n\n".join(texts), tables, str(exc), len(texts))
-    problem = None if any(texts) else "No text could be read in the image."
-    return DocumentContent(name, "image", "\n\n".join(texts), tables, problem, len(frames))
+    except (_BadImage, OcrError) as exc:
+        problem = str(exc)
+    if problem is None and not any(t.strip() for t in texts):
+        problem = "No text could be read in the image."
+    return DocumentContent(name, "image", "\n\n".join(texts), join_pages(tables), problem,
+                           len(texts))
 
 
 class _BadImage(Exception):
     pass
 
 
-def _open_frames(data: bytes) -> list[tuple[Image.Image, float | None]]:
-    """Every frame, loaded, with its stated resolution; refuses bombs and non-images."""
+def _open(data: bytes) -> tuple[Image.Image, int]:
+    """The image and its frame count, every frame's size checked before any is decoded."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            frames: list[tuple[Image.Image, float | None]] = []
             count = getattr(image, "n_frames", 1)
             if count > MAX_FRAMES:
                 raise _BadImage(f"The image has {count} pages, more than the "
@@ -133,11 +154,7 @@ def _open_frames(data: bytes) -> list[tuple[Image.Image, float | None]]:
                     raise _BadImage(
                         f"The image is {image.width}x{image.height} pixels, too large to be "
                         "a scanned page (possible decompression bomb).")
-                dpi = image.info.get("dpi")
-                frame = image.copy()
-                frame.load()
-                frames.append((frame, float(dpi[0]) if dpi and dpi[0] else None))
-            return frames
+            return image, count
     except _BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -146,15 +163,31 @@ def _open_frames(data: bytes) -> list[tuple[Image.Image, float | None]]:
     except UnidentifiedImageError as exc:
         raise _BadImage("The attachment is not an image format we can read.") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise _BadImage(f"The image is damaged and cannot be read ({exc}).") from exc
+
+
+def _frame(image: Image.Image, index: int) -> tuple[Image.Image, float | None]:
+    """One frame, decoded, with its stated resolution (dpi) if any."""
+    try:
+        image.seek(index)
+        dpi = image.info.get("dpi")
+        frame = image.copy()
+        frame.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         # truncated or corrupt data surfaces as any of these from Pillow's decoders
         raise _BadImage(f"The image is damaged and cannot be read ({exc}).") from exc
+    return frame, (float(dpi[0]) if dpi and dpi[0] else None)
 
 
 # ------------------------------------------------------------------------- OCR page
 
 
-def ocr_page(image: Image.Image, *, dpi: float | None = None) -> OcrPage:
+def ocr_page(
+    image: Image.Image, *, dpi: float | None = None, previous: Table | None = None
+) -> OcrPage:
     """OCR one page image; ``dpi`` is its resolution when known (PDF render, TIFF tag).
+
+    ``previous`` is the last table of the page before (see ``layout.find_tables``).
 
     Raises :class:`OcrError` when tesseract is missing or runs past ``OCR_TIMEOUT_S``.
     """
@@ -168,7 +201,8 @@ def ocr_page(image: Image.Image, *, dpi: float | None = None) -> OcrPage:
         confidence = _mean_conf(words)
     lines = _lines(words)
     text = "\n".join(" ".join(w.text for w in line) for line in lines)
-    tables = [repair_amounts(_join_hyphens(t)) for t in rows_from_words(lines)]
+    tables = [replace(t, rows=repair_amounts(_join_hyphens(t.rows)))
+              for t in find_tables(lines, previous=previous)]
     return OcrPage(text, tables, len(words), confidence)
 
 
@@ -349,14 +383,14 @@ def normalise(image: Image.Image, dpi: float | None) -> Image.Image:
         scale = min(scale, 4.0)
         size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
         gray = gray.resize(size, Image.Resampling.LANCZOS)
-    angle = skew_angle(gray)
+    angle = skew_angle(gray) if DESKEW else 0.0
     if abs(angle) >= 0.25:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
                            fillcolor=255)
     if ERASE_RULES:
+        # horizontal rules only: a vertical line through text (a scanner streak) would
+        # take a stroke of every digit it crosses with it
         gray = erase_rules(gray)
-        gray = erase_rules(gray.transpose(Image.Transpose.TRANSPOSE)).transpose(
-            Image.Transpose.TRANSPOSE)
     return gray
 
 
@@ -454,18 +488,25 @@ _BODY = re.compile(r"[\dOoDQlI|iSsBZzG§](?:[\dOoDQlI|iSsBZzG.,' ]*[\dOoDQlI|iSs
 
 
 def repair_amounts(table: Rows) -> Rows:
-    """Fix OCR slips in cells of columns where most cells are amounts; others untouched."""
+    """Fix OCR slips in cells of amount columns; other columns are never touched.
+
+    A column holds amounts when at least one of its cells reads as an amount and most
+    of them do, as printed or once repaired: "Sold 1O units" in a note column stays.
+    """
     if len(table) < 2:
         return table
     width = max(len(r) for r in table)
+    body = table[1:]
+    decimal = _decimal_mark(body)
+    # "S1,032.65" is "$1,032.65" when the other amounts of the table carry a dollar sign
+    dollar = any("$" in c for r in body for c in r)
     numeric = []
     for col in range(width):
-        cells = [r[col] for r in table[1:] if col < len(r) and r[col].strip()]
-        hits = sum(1 for c in cells if is_amount(c))
-        numeric.append(bool(cells) and hits * 2 > len(cells))
-    decimal = _decimal_mark(table, numeric)
-    # "S1,032.65" is "$1,032.65" when the other amounts of the table carry a dollar sign
-    dollar = any("$" in c for r in table[1:] for c in r)
+        cells = [r[col] for r in body if col < len(r) and r[col].strip()]
+        printed = sum(1 for c in cells if is_amount(c))
+        repaired = sum(1 for c in cells if not is_amount(c)
+                       and is_amount(_repair(c, decimal, dollar)))
+        numeric.append(printed > 0 and (printed + repaired) * 2 > len(cells))
     out: Rows = []
     for r_index, row in enumerate(table):
         fixed = list(row)
@@ -476,11 +517,12 @@ def repair_amounts(table: Rows) -> Rows:
     return out
 
 
-def _decimal_mark(table: Rows, numeric: list[bool]) -> str:
+def _decimal_mark(body: Rows) -> str:
+    """The decimal mark most amounts of the table use."""
     marks: Counter[str] = Counter()
-    for row in table[1:]:
-        for col, cell in enumerate(row):
-            if col < len(numeric) and numeric[col] and is_amount(cell):
+    for row in body:
+        for cell in row:
+            if is_amount(cell):
                 m = re.search(r"([.,])\d{2}\D*$", cell)
                 if m:
                     marks[m.group(1)] += 1
