@@ -8,20 +8,12 @@ as a duplicate.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 
 from shared.domain import Decision, OpenItem
 
-__all__ = ["LedgerState", "normalise_ref"]
-
-_NON_ALNUM = re.compile(r"[^A-Z0-9]")
-
-
-def normalise_ref(text: str) -> str:
-    """``inv 2026-000451`` and ``INV2026000451`` both become ``INV2026000451``."""
-    return _NON_ALNUM.sub("", text.upper())
+__all__ = ["LedgerState"]
 
 
 class LedgerState:
@@ -29,14 +21,9 @@ class LedgerState:
         self.items = {i.doc_no: i for i in items}
         self.remaining = {doc: i.open_amount for doc, i in self.items.items()}
         self.closed_in_batch: set[str] = set()
-        self._by_ref = {normalise_ref(doc): doc for doc in self.items}
         self._by_customer: dict[str, list[str]] = {}
         for doc, item in self.items.items():
             self._by_customer.setdefault(item.customer_id, []).append(doc)
-
-    def resolve(self, ref: str) -> str | None:
-        """Our document number for a printed reference, if it is one exactly."""
-        return self._by_ref.get(normalise_ref(ref))
 
     def open_items_of(self, customer_ids: Iterable[str]) -> list[OpenItem]:
         return [

@@ -44,6 +44,14 @@ _MAX_DEPTH = 8  # forwards of forwards (and nested multiparts) we follow before 
 
 _TAGS = re.compile(r"<[^>]+>")
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
+_BLOCK_END = re.compile(r"<br\s*/?>|</(p|div|tr|h\d|li|table)>", re.IGNORECASE)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body (tags dropped, block ends kept as line breaks)."""
+    text = _TAGS.sub(" ", _BLOCK_END.sub("\n", _SCRIPT_STYLE.sub(" ", html)))
+    lines = (" ".join(line.split()) for line in html_lib.unescape(text).splitlines())
+    return "\n".join(line for line in lines if line)
 _MSG_IDS = re.compile(r"<[^<>\s]+>")
 _FWD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw)\s*:\s*)*(?:fwd?|wg|tr|rv|doorgestuurd)\s*:", re.I)
 # Markers mail clients put above an inline-forwarded original.  "Original Message"
@@ -104,7 +112,6 @@ class ParsedMail:
     subject: str
     text: str
     html: str
-    attachments: list[tuple[str, str]] = field(default_factory=list)  # (name, type) of parts
     parts: list[Attachment] = field(default_factory=list)
     date: datetime | None = None  # the Date header, when it parses
     in_reply_to: str = ""
@@ -117,12 +124,16 @@ class ParsedMail:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def attachments(self) -> list[tuple[str, str]]:
+        """(name, content type) of every part, for logs and review reasons."""
+        return [(p.name, p.content_type) for p in self.parts]
+
+    @property
     def readable_text(self) -> str:
         """The plain body, or the HTML body with its tags stripped when there is none."""
         if self.text.strip():
             return self.text
-        stripped = _TAGS.sub(" ", _SCRIPT_STYLE.sub(" ", self.html))
-        return " ".join(html_lib.unescape(stripped).split())
+        return " ".join(html_to_text(self.html).split())
 
 
 class _RawHeaders(Compat32):
@@ -497,7 +508,6 @@ def parse_message(raw: bytes, *, max_part_bytes: int = DEFAULT_MAX_PART_BYTES) -
         subject=subject,
         text=text,
         html="\n".join(walker.html),
-        attachments=[(p.name, p.content_type) for p in walker.parts],
         parts=walker.parts,
         date=_date(msg),
         in_reply_to=_header(msg, "In-Reply-To"),

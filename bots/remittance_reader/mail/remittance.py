@@ -19,7 +19,6 @@ with that ``problem`` and the matcher does not post from it.
 from __future__ import annotations
 
 import hashlib
-import html as html_module
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -37,7 +36,7 @@ from bots.remittance_reader.extract.attachments import read_attachment
 from bots.remittance_reader.extract.document import DocumentContent
 from bots.remittance_reader.extract.layout import text_tables
 from bots.remittance_reader.extract.tables import ExtractedLine, html_tables, lines_from_tables
-from bots.remittance_reader.mail.message import ParsedMail, parse_message
+from bots.remittance_reader.mail.message import ParsedMail, html_to_text, parse_message
 from shared.domain import DocType, Remittance, RemittanceLine
 from shared.matching.reasons import reason_code_for
 from shared.money import ZERO
@@ -46,11 +45,8 @@ __all__ = ["MailReading", "read_mail"]
 
 log = logging.getLogger(__name__)
 
-_TAGS = re.compile(r"<[^>]+>")
-_SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.IGNORECASE | re.DOTALL)
 _PROMISE_AT = re.compile(r"\b(pay|paid|settle[d]?|zahlen|payer|pagar)\b.*?\b(on|by|am|le|el)\b",
                          re.IGNORECASE | re.DOTALL)
-_BLOCK_END = re.compile(r"<br\s*/?>|</(p|div|tr|h\d|li|table)>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -78,14 +74,6 @@ class _Candidate:
     @property
     def total(self) -> Decimal:
         return sum((line.paid for line in self.lines), ZERO)
-
-
-def html_to_text(html: str) -> str:
-    """Readable text of an HTML body (tags dropped, block ends kept as line breaks)."""
-    text = _BLOCK_END.sub("\n", _SCRIPT_STYLE.sub(" ", html))
-    text = _TAGS.sub(" ", text)
-    lines = (" ".join(line.split()) for line in html_module.unescape(text).splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def _documents(mail: ParsedMail) -> list[tuple[DocumentContent, str]]:
