@@ -70,6 +70,9 @@ class RemittanceLine(FrozenModel):
     paid: Money
     reason_code: ReasonCode | None = None
     reason_text: str | None = None
+    # OCR read a gross that paid + deduction + discount do not explain (the gross is
+    # then not kept): most likely a deduction or discount column was missed.
+    gross_unexplained: bool = False
 
     @model_validator(mode="after")
     def _gross_adds_up(self) -> RemittanceLine:

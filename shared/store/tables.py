@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -165,6 +167,8 @@ class RemittanceLineRow(Base):
     paid: Mapped[Decimal]
     reason_code: Mapped[str | None] = mapped_column(String(16))
     reason_text: Mapped[str | None] = mapped_column(Text)
+    gross_unexplained: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
 
 
 class MailMessageRow(Base):
