@@ -56,6 +56,7 @@ def run_demo(
     from bots.erp_poster import post_pending
     from fixtures.demo_env import DemoWorld
     from flows.cash_application import run_cash_application
+    from shared.mail.outgoing import FolderMailSender
     from shared.mail.sources import ImapMailSource
     from shared.store import make_engine
     from shared.store.migrate import upgrade
@@ -77,6 +78,7 @@ def run_demo(
                 engine, ledger_dir=world.scenario / "ledger",
                 statements_dir=world.scenario / "bank", mail_source=source,
                 post=lambda e: post_pending(e, erp.url, erp.user, erp.password),
+                mail_sender=FolderMailSender(workdir / "sent-mail"),
             )
         finally:
             source.close()
@@ -91,6 +93,8 @@ def run_demo(
         table.add_row("posting failures (to review)", str(summary.posting_failed))
         table.add_row("payments sent to review", str(summary.decided.review))
         table.add_row("review items from mail", str(read.review_items))
+        table.add_row("remittance advices requested",
+                      f"{summary.remittance_requests.sent} (mail in {workdir / 'sent-mail'})")
         console.print(table)
 
         review_url = _serve_review_queue(engine, review_port)

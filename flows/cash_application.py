@@ -15,9 +15,12 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from bots.remittance_reader import ReadSummary, read_mailbox, read_statements
+from bots.remittance_reader.remittance_request import RequestSummary, request_missing_remittances
 from shared.ledger_files import read_customers, read_open_items
+from shared.mail.outgoing import MailSender
 from shared.mail.sources import MailSource
 from shared.matching.run import DecideSummary, decide_pending
+from shared.settings import SmtpSettings
 from shared.store import (
     count_postings,
     read_transaction,
@@ -39,6 +42,7 @@ class Poster(Protocol):
 class CashApplicationSummary:
     read: ReadSummary = field(default_factory=ReadSummary)
     decided: DecideSummary = field(default_factory=DecideSummary)
+    remittance_requests: RequestSummary = field(default_factory=RequestSummary)
     posted: int = 0
     posting_failed: int = 0
     outbox: dict[str, int] = field(default_factory=dict)
@@ -59,8 +63,13 @@ def run_cash_application(
     mail_source: MailSource,
     post: Poster | None = None,
     remittance_wait_days: int = 0,
+    mail_sender: MailSender | None = None,
+    from_address: str = SmtpSettings().from_address,
 ) -> CashApplicationSummary:
     """One cash-application run; ``post=None`` decides but leaves postings queued.
+
+    With a ``mail_sender``, customers are asked for the advice of payments that went to
+    review for want of it (once per payment).
 
     ``remittance_wait_days`` (settings: ``matching.remittance_wait_days``) keeps payments
     whose advice is announced but not yet read undecided for that long.
@@ -70,6 +79,10 @@ def run_cash_application(
     read_statements(engine, statements_dir, summary.read)
     read_mailbox(engine, mail_source, summary=summary.read)
     summary.decided = decide_pending(engine, wait_days=remittance_wait_days)
+    if mail_sender is not None:
+        summary.remittance_requests = request_missing_remittances(
+            engine, mail_sender, from_address=from_address,
+            payment_ids=summary.decided.awaiting_advice)
     if post is not None:
         summary.posted, summary.posting_failed = post(engine)
     with read_transaction(engine) as session:

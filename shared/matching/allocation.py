@@ -39,6 +39,7 @@ from shared.domain import (
     OpenItem,
     Payment,
     ReasonCode,
+    RemittanceLine,
     Suggestion,
 )
 from shared.matching.bank_text import BankText
@@ -61,6 +62,14 @@ class Claim:
     deduction: Decimal = ZERO
     discount: Decimal = ZERO
     reason_code: ReasonCode | None = None
+
+    @classmethod
+    def from_line(cls, line: RemittanceLine) -> Claim:
+        """What a resolved remittance line says about its document."""
+        assert line.doc_no is not None
+        return cls(doc_no=line.doc_no, printed=line.ref_as_printed, paid=line.paid,
+                   deduction=line.deduction, discount=line.discount,
+                   reason_code=line.reason_code)
 
 
 @dataclass

@@ -56,8 +56,10 @@ def _candidates(items: Sequence[OpenItem], remaining: dict[str, Decimal],
 
 
 def match_amount(amount: Decimal, items: Sequence[OpenItem], remaining: dict[str, Decimal],
-                 value_date: date) -> list[AmountMatch]:
-    """Every distinct set of one to four of ``items`` equal to ``amount`` (bounded)."""
+                 value_date: date, *,
+                 max_items_for_triples: int = MAX_ITEMS_FOR_TRIPLES) -> list[AmountMatch]:
+    """Every distinct set of one to four of ``items`` equal to ``amount`` (bounded: with
+    more than ``max_items_for_triples`` items, singles and pairs only)."""
     cands = _candidates(items, remaining, value_date)
     found: dict[frozenset[tuple[str, bool]], AmountMatch] = {}
 
@@ -78,7 +80,7 @@ def match_amount(amount: Decimal, items: Sequence[OpenItem], remaining: dict[str
                 add([cand, cands[m]])
         if len(found) >= MAX_MATCHES:
             return list(found.values())
-    if len(items) > MAX_ITEMS_FOR_TRIPLES:
+    if len(items) > max_items_for_triples:
         return list(found.values())
     # Triples and quadruples through a dict of pair sums (i < j < k < l, no repeats).
     pairs: dict[Decimal, list[tuple[int, int]]] = defaultdict(list)

@@ -20,7 +20,7 @@ from shared.domain import ReasonCode
 from shared.matching.reasons import reason_code_for
 from shared.money import MoneyParseError, parse_amount
 
-__all__ = ["BankText", "mentions_sister_company", "read_bank_text"]
+__all__ = ["BankText", "mentions_sister_company", "read_bank_text", "states_partial_payment"]
 
 # A document number with any prefix and separators, or a bare number, or a PO-like code.
 _TOKEN = re.compile(
@@ -30,10 +30,14 @@ _TOKEN = re.compile(
     r"|\b\d{3,12}\b",  # 451, 4500029324, 2026001735
     re.IGNORECASE,
 )
-_PARTIAL = re.compile(
-    r"\b(partial|part[- ]payment|part pay|instal+ment|installment|balance to follow|"
-    r"teilzahlung|abschlag|acompte|paiement partiel|pago parcial|pagamento parziale|"
-    r"deelbetaling)\b", re.IGNORECASE)
+_PARTIAL_WORDS = (
+    "partial", "part[- ]payment", "part pay", "instal+ment", "installment",
+    "balance to follow", "teilzahlung", "abschlag", "acompte", "paiement partiel",
+    "pago parcial", "pagamento parziale", "deelbetaling")
+_PARTIAL = re.compile(r"\b(" + "|".join(_PARTIAL_WORDS) + r")\b", re.IGNORECASE)
+# OCR reads l, i, 1 and | for one another ("Teilzahiung"): compare with all made "l".
+_OCR_L = str.maketrans("i1|!", "llll")
+_PARTIAL_OCR = re.compile(r"\b(" + "|".join(w.translate(_OCR_L) for w in _PARTIAL_WORDS) + r")\b")
 # "INV2026001533 +MORE", "... ETC", "2026001520 AND OTHERS", "SEE REMITTANCE": the text
 # names only some of the documents paid.
 _MORE = re.compile(
@@ -76,7 +80,7 @@ def read_bank_text(*texts: str | None) -> BankText:
         reason = reason_code_for(reason_text) if deduction is not None else None
     return BankText(
         tokens=tokens,
-        partial=bool(_PARTIAL.search(text)),
+        partial=states_partial_payment(text),
         more_documents=bool(_MORE.search(text)),
         discount_taken=bool(_DISCOUNT.search(text)),
         deduction=deduction,
@@ -122,3 +126,8 @@ def mentions_sister_company(texts: Iterable[str | None], names: Iterable[str]) -
 
 
 _LEGAL_SUFFIXES = frozenset({"GMBH", "LTD", "LIMITED", "INC", "AG", "LLC", "SA", "BV", "KG"})
+
+
+def states_partial_payment(text: str) -> bool:
+    """The text says the payment is partial (rule 8), in any of the languages we read."""
+    return bool(_PARTIAL.search(text) or _PARTIAL_OCR.search(text.lower().translate(_OCR_L)))

@@ -42,8 +42,14 @@ from shared.matching.ledger_state import LedgerState
 from shared.matching.linking import Link, link_remittances
 from shared.matching.payer import PayerDirectory, PayerMatch
 from shared.matching.refs import ReferenceIndex, RefMatch
-from shared.matching.suggest import suggest
+from shared.matching.suggest import (
+    MAX_SUGGESTIONS,
+    repaired_readings,
+    suggest,
+    unclaimed_advices,
+)
 from shared.money import ZERO
+from shared.runtime import gc_paused
 
 __all__ = ["AWAITING_REMITTANCE", "MatchingPolicy", "awaits_remittance", "decide_batch"]
 
@@ -82,6 +88,8 @@ class _Context:
     refs_in_text: dict[str, list[tuple[str, RefMatch]]] = field(default_factory=dict)
     unresolved_in_text: dict[str, list[str]] = field(default_factory=dict)
     payers: dict[str, PayerMatch | None] = field(default_factory=dict)
+    # Advices no payment of the batch links to, by the customers they may be from.
+    unlinked: dict[str, list[Remittance]] = field(default_factory=dict)
 
     def text(self, payment: Payment) -> BankText:
         if payment.payment_id not in self.texts:
@@ -133,10 +141,20 @@ def decide_batch(
     ``links_out``, when given, receives for each payment the ids of the remittances
     linked to it (the advice and its repeated sends), so the caller can store the link.
     """
+    with gc_paused():
+        return _decide_all(payments, customers, open_items, remittances, policy, links_out)
+
+
+def _decide_all(payments: Sequence[Payment], customers: Iterable[Customer],
+                open_items: Iterable[OpenItem], remittances: Iterable[Remittance],
+                policy: MatchingPolicy, links_out: dict[str, list[str]] | None,
+                ) -> list[Decision]:
     customers = list(customers)
     items = list(open_items)
-    ctx = _Context(PayerDirectory(customers), ReferenceIndex(items, customers),
-                   LedgerState(items), policy)
+    remittances = list(remittances)
+    ledger = LedgerState(items)
+    ctx = _Context(PayerDirectory(customers), ReferenceIndex(ledger.items, customers),
+                   ledger, policy)
     ordered = sorted(payments, key=lambda p: (p.value_date, p.payment_id))
     links = link_remittances(
         ordered, remittances,
@@ -145,6 +163,11 @@ def decide_batch(
         docs_in_text=lambda p: {m.doc_no for _, m in ctx.text_refs(p)},
         owners_of=lambda r: _owners(r, ctx),
     )
+    linked = {r.remittance_id for link in links.values() for r in link.copies}
+    for remittance in remittances:
+        if remittance.remittance_id not in linked and remittance.lines:
+            for owner in _owners(remittance, ctx):
+                ctx.unlinked.setdefault(owner, []).append(remittance)
     if links_out is not None:
         for payment_id, link in links.items():
             links_out[payment_id] = [r.remittance_id for r in link.copies]
@@ -199,18 +222,23 @@ def _decide(payment: Payment, link: Link | None, ctx: _Context) -> Decision:
             f"{m.doc_no} (as {token!r}, {m.kind})" for token, m in found))
         return _from_claims(payment, claims, payer, evidence, ctx, weak=weak, from_text=True)
     if payer is None:
-        return Decision.review(payment, exception=ExceptionKind.UNIDENTIFIED, evidence=(
+        look_alikes = ctx.directory.look_alikes(payment.payer_name or "",
+                                                currency=payment.currency)
+        if look_alikes:
+            evidence.append("the payer name is like " + ", ".join(
+                f"{c.name} ({c.customer_id})" for _, c in look_alikes))
+        advices = _unlinked_advices(
+            payment, ctx.refs.group_of(c.customer_id for _, c in look_alikes), ctx)
+        return Decision.review(payment, exception=ExceptionKind.UNIDENTIFIED,
+                               suggestions=advices[:MAX_SUGGESTIONS], evidence=(
             *evidence, "no reference to our documents in the payment, and no remittance"))
     return _amount_only(payment, payer, evidence, ctx)
 
 
 def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch | None,
                      evidence: list[str], ctx: _Context) -> Decision:
-    claims = [
-        Claim(doc_no=line.doc_no, printed=line.ref_as_printed, paid=line.paid,
-              deduction=line.deduction, discount=line.discount, reason_code=line.reason_code)
-        for line in remittance.lines if line.doc_no and line.doc_no in ctx.ledger.items
-    ]
+    claims = [Claim.from_line(line) for line in remittance.lines
+              if line.doc_no and line.doc_no in ctx.ledger.items]
     missing = [line.ref_as_printed for line in remittance.lines
                if not line.doc_no or line.doc_no not in ctx.ledger.items]
     blocker = None
@@ -224,18 +252,22 @@ def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch
         blocker = f"remittance references not found in the ledger: {', '.join(missing)}"
     elif not claims:
         blocker = "the remittance has no lines"
-    return _from_claims(payment, claims, payer, evidence, ctx, blocker=blocker)
+    repairs = (repaired_readings(payment, remittance, ctx.ledger, ctx.text(payment))
+               if remittance.problem and claims else [])
+    return _from_claims(payment, claims, payer, evidence, ctx, blocker=blocker,
+                        repairs=repairs)
 
 
 def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None,
                  evidence: list[str], ctx: _Context, *, weak: Sequence[str] = (),
-                 blocker: str | None = None, from_text: bool = False) -> Decision:
+                 blocker: str | None = None, from_text: bool = False,
+                 repairs: Sequence[Plan] = ()) -> Decision:
     owners = {ctx.ledger.items[c.doc_no].customer_id for c in claims}
     customer_id = _paying_customer(owners, payer, ctx)
     try:
         plan = allocate(payment, claims, ctx.ledger, ctx.text(payment)) if claims else None
     except Refusal as refused:
-        return _refused(payment, refused, customer_id, evidence, ctx)
+        return _refused(payment, refused, customer_id, evidence, ctx, repairs)
     reasons = []
     if blocker:
         reasons.append(blocker)
@@ -267,7 +299,7 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
         reasons.append(f"possible duplicate: earlier payment {', '.join(earlier)} (in review) "
                        "names the same documents")
     if reasons or plan is None:
-        suggestions = _suggestions(payment, plan, customer_id, ctx)
+        suggestions = _suggestions(payment, plan, customer_id, ctx, repairs)
         return Decision.review(payment, reason="; ".join(reasons) or "nothing to apply",
                                customer_id=customer_id, suggestions=suggestions,
                                evidence=(*evidence, *(plan.evidence if plan else ())))
@@ -289,20 +321,18 @@ def _paying_customer(owners: set[str], payer: PayerMatch | None, ctx: _Context) 
 
 
 def _suggestions(payment: Payment, plan: Plan | None, customer_id: str | None,
-                 ctx: _Context) -> list[Suggestion]:
+                 ctx: _Context, repairs: Sequence[Plan] = ()) -> list[Suggestion]:
     """Proposals for the reviewer, from the customer's open items (``suggest.py``)."""
-    if customer_id is None:
-        single = plan.suggestion(payment, 0.3) if plan is not None else None
-        return [single] if single is not None else []
-    candidates = ctx.ledger.open_items_of(ctx.refs.group_of([customer_id]))
-    return suggest(payment, plan, candidates, ctx.ledger)
+    candidates = (ctx.ledger.open_items_of(ctx.refs.group_of([customer_id]))
+                  if customer_id is not None else [])
+    return suggest(payment, plan, candidates, ctx.ledger, repairs=repairs)
 
 
 def _refused(payment: Payment, refused: Refusal, customer_id: str | None,
-             evidence: list[str], ctx: _Context) -> Decision:
+             evidence: list[str], ctx: _Context, repairs: Sequence[Plan] = ()) -> Decision:
     suggestions = []
     if refused.exception is None:
-        suggestions = _suggestions(payment, refused.plan, customer_id, ctx)
+        suggestions = _suggestions(payment, refused.plan, customer_id, ctx, repairs)
     return Decision.review(payment, reason=refused.reason, exception=refused.exception,
                            customer_id=customer_id, suggestions=suggestions,
                            evidence=(*evidence, refused.reason))
@@ -340,8 +370,16 @@ def _amount_only(payment: Payment, payer: PayerMatch, evidence: list[str],
     reason = "no reference, and no open item or combination of open items equals the amount"
     if ctx.text(payment).more_documents:  # "REMITTANCE ADVICE SENT BY EMAIL", "SEE EMAIL"
         reason = f"{AWAITING_REMITTANCE}: {reason}"
+    suggestions = [*_unlinked_advices(payment, ctx.refs.group_of([cid]), ctx),
+                   *_suggestions(payment, None, cid, ctx)]
     return Decision.review(payment, reason=reason, customer_id=cid,
-                           suggestions=_suggestions(payment, None, cid, ctx), evidence=evidence)
+                           suggestions=suggestions[:MAX_SUGGESTIONS], evidence=evidence)
+
+
+def _unlinked_advices(payment: Payment, customer_ids: set[str],
+                      ctx: _Context) -> list[Suggestion]:
+    advices = [r for cid in sorted(customer_ids) for r in ctx.unlinked.get(cid, [])]
+    return unclaimed_advices(payment, advices, ctx.ledger)
 
 
 def _amount_plan(payment: Payment, match: AmountMatch, ctx: _Context) -> Plan:

@@ -80,6 +80,7 @@ class PayerDirectory:
         self._names: list[tuple[str, Customer]] = []
         self._exact: dict[str, list[Customer]] = {}
         self._by_start: dict[str, list[tuple[str, Customer]]] = {}
+        self._look_alikes_of: dict[tuple[str, str | None], list[tuple[float, Customer]]] = {}
         for c in self.customers.values():
             for account in _accounts(c.bank_accounts):
                 self._by_account.setdefault(account, []).append(c)
@@ -115,23 +116,43 @@ class PayerDirectory:
         then by the payment's currency; a fuzzy match must beat the runner-up clearly.
         A platform's own name in front (``AVIDXCHANGE INC ACME PACKAGING``) is skipped.
         """
-        part = customer_part(printed)
-        words = part.split()
-        for skip in range(min(3, max(len(words) - 1, 0)) + 1):
-            found = self._identify(" ".join(words[skip:]), printed, currency)
-            if found is not None:
-                return found
-        return None
+        found = self.look_alikes(printed, currency=currency)
+        if len(found) != 1:
+            return None
+        score, customer = found[0]
+        if score >= 100:
+            return PayerMatch(customer, 1.0, f"payer name {printed!r} is {customer.name!r}")
+        return PayerMatch(customer, min(score / 100, 0.99),
+                          f"payer name {printed!r} matches {customer.name!r}")
 
-    def _identify(self, part: str, printed: str, currency: str | None) -> PayerMatch | None:
+    def look_alikes(self, printed: str, *,
+                    currency: str | None = None) -> list[tuple[float, Customer]]:
+        """The customers a printed payer name may be, with the name score (100: equal).
+
+        One when the name is clear; several when look-alikes cannot be told apart (the
+        reviewer's candidates); none when nothing is close.
+        """
+        key = (printed, currency)
+        if (known := self._look_alikes_of.get(key)) is not None:
+            return known  # a payer's name recurs on each of its payments
+        words = customer_part(printed).split()
+        several: list[tuple[float, Customer]] = []
+        for skip in range(min(3, max(len(words) - 1, 0)) + 1):
+            found = self._look_alikes(" ".join(words[skip:]), currency)
+            if len(found) == 1:
+                break
+            several = several or found
+        else:
+            found = several
+        self._look_alikes_of[key] = found
+        return found
+
+    def _look_alikes(self, part: str, currency: str | None) -> list[tuple[float, Customer]]:
         name = normalise_name(part)
         if not name:
-            return None
-        exact = _narrowed(self._exact.get(name, []), part, currency)
-        if len(exact) == 1:
-            return PayerMatch(exact[0], 1.0, f"payer name {printed!r} is {exact[0].name!r}")
-        if len(exact) > 1:
-            return None
+            return []
+        if exact := self._exact.get(name, []):
+            return [(100.0, c) for c in _narrowed(exact, part, currency)]
         best: dict[str, tuple[float, Customer]] = {}
         for known, customer in self._block(name):
             # Banks truncate names: compare the same-length prefixes as well.
@@ -142,15 +163,10 @@ class PayerDirectory:
                 best[customer.customer_id] = (score, customer)
         ranked = sorted(best.values(), key=lambda s: s[0], reverse=True)
         if not ranked or ranked[0][0] < _NAME_THRESHOLD:
-            return None
+            return []
         close = [c for score, c in ranked if ranked[0][0] - score < _MARGIN]
-        close = _narrowed(close, part, currency)
-        if len(close) != 1:
-            return None
-        customer = close[0]
-        score = best[customer.customer_id][0]
-        return PayerMatch(customer, min(score / 100, 0.99),
-                          f"payer name {printed!r} matches {customer.name!r}")
+        return [(min(best[c.customer_id][0], 99.99), c)
+                for c in _narrowed(close, part, currency)]
 
 
 def _narrowed(candidates: list[Customer], printed: str, currency: str | None) -> list[Customer]:

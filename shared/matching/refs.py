@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -40,6 +40,7 @@ STRONG: frozenset[RefKind] = frozenset({"exact", "digits"})
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]")
 _DOC_NO = re.compile(r"^(INV|CM|DM)-(\d{4})-(\d+)$")
+_NORM_DOC_NO = re.compile(r"^(INV|CM|DM)(\d{4})(\d+)$")  # the same, normalised
 # Letters OCR and hurried typists put where digits belong.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1",
                                    "Z": "2", "S": "5", "G": "6", "B": "8"})
@@ -78,22 +79,27 @@ def _type_hint(norm: str) -> DocType | None:
 class ReferenceIndex:
     """Our open documents indexed by every way customers refer to them."""
 
-    def __init__(self, items: Iterable[OpenItem], customers: Iterable[Customer] = ()) -> None:
-        self.items = {item.doc_no: item for item in items}
-        self._exact: dict[str, str] = {}
+    def __init__(self, items: Iterable[OpenItem] | Mapping[str, OpenItem],
+                 customers: Iterable[Customer] = ()) -> None:
+        # A mapping is shared as it is (the engine's ledger already holds one).
+        self.items = items if isinstance(items, Mapping) else {i.doc_no: i for i in items}
+        self._exact: dict[str, str] = {}  # numbers not in our own format only
         self._digits: dict[str, list[str]] = defaultdict(list)
         self._po: dict[str, list[str]] = defaultdict(list)
-        self._sequence: dict[int, list[str]] = defaultdict(list)
-        self._doc_digits: dict[str, str] = {}
+        self._sequence: dict[str, list[str]] = defaultdict(list)  # without leading zeros
+        # One pass over what may be a million documents: no regex substitution where
+        # the text is already plain (our own numbers, most PO numbers).
         for doc_no, item in self.items.items():
-            self._exact[_norm(doc_no)] = doc_no
             if parsed := _DOC_NO.match(doc_no):
-                digits = parsed.group(2) + parsed.group(3)
-                self._digits[digits].append(doc_no)
-                self._doc_digits[doc_no] = digits
-                self._sequence[int(parsed.group(3))].append(doc_no)
-            if item.po_number and (po := _norm(item.po_number)):
-                self._po[po].append(doc_no)
+                _prefix, year, sequence = parsed.groups()
+                self._digits[year + sequence].append(doc_no)
+                self._sequence[sequence.lstrip("0")].append(doc_no)
+            else:
+                self._exact[_norm(doc_no)] = doc_no
+            if po := item.po_number:
+                po = po.upper() if po.isascii() and po.isalnum() else _norm(po)
+                if po:
+                    self._po[po].append(doc_no)
         children: dict[str, set[str]] = defaultdict(set)
         self._parent: dict[str, str] = {}
         for customer in customers:
@@ -122,7 +128,7 @@ class ReferenceIndex:
         norm = _norm(ref)
         if not norm:
             return []
-        if (doc := self._exact.get(norm)) is not None:
+        if (doc := self._exact_doc(norm)) is not None:
             return [self._match(doc, "exact")]
         found: list[RefMatch] = []
         digits = self._digit_part(norm)
@@ -133,7 +139,7 @@ class ReferenceIndex:
         if norm in self._po:
             found += [self._match(d, "po") for d in self._po[norm]]
         if norm.isdigit() and len(norm) <= 6:
-            found += [self._match(d, "sequence") for d in self._sequence.get(int(norm), [])]
+            found += [self._match(d, "sequence") for d in self._sequence.get(norm.lstrip("0"), [])]
         return _unique(found)
 
     def resolve(
@@ -198,6 +204,13 @@ class ReferenceIndex:
             self._by_customer = dict(by_customer)
         return [doc for cid in sorted(group) for doc in self._by_customer.get(cid, [])]
 
+    def _exact_doc(self, norm: str) -> str | None:
+        """Our document whose number, normalised, is ``norm``."""
+        if parsed := _NORM_DOC_NO.match(norm):
+            doc_no = "-".join(parsed.groups())
+            return doc_no if doc_no in self.items else None
+        return self._exact.get(norm)
+
     def _match(self, doc_no: str, kind: RefKind) -> RefMatch:
         return RefMatch(doc_no, kind, self.items[doc_no].customer_id)
 
@@ -219,7 +232,7 @@ class ReferenceIndex:
             return []
         pool = self._docs_of(group) if group else self._docs_by_amount(amounts)
         return [self._match(doc, "typo") for doc in pool
-                if (digits := self._doc_digits.get(doc))
+                if (digits := _doc_digits(doc))
                 and DamerauLevenshtein.distance(digits, loose) == 1]
 
     def _docs_by_amount(self, amounts: Collection[Decimal]) -> list[str]:
@@ -239,6 +252,12 @@ class ReferenceIndex:
         if item.discount_amount is not None:
             values |= {item.open_amount - item.discount_amount, item.amount - item.discount_amount}
         return any(a in values for a in amounts)
+
+
+def _doc_digits(doc_no: str) -> str:
+    """Year and sequence of one of our document numbers (``""`` for other formats)."""
+    parsed = _DOC_NO.match(doc_no)
+    return parsed.group(2) + parsed.group(3) if parsed else ""
 
 
 def _unique(matches: list[RefMatch]) -> list[RefMatch]:

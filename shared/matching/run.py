@@ -9,7 +9,7 @@ are written in one transaction per payment, so a crash never leaves half of it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -42,6 +42,8 @@ class DecideSummary:
     auto: int = 0
     review: int = 0
     waiting: int = 0  # left undecided for now: their remittance advice may still come
+    # Sent to review for want of their advice (the customer may be asked for it).
+    awaiting_advice: list[str] = field(default_factory=list)
 
 
 def _net_of_recent_decisions(items: list[OpenItem],
@@ -121,4 +123,6 @@ def decide_pending(
                 suggestions=decision.suggestions,
             )
             summary.review += 1
+            if awaits_remittance(decision):
+                summary.awaiting_advice.append(decision.payment_id)
     return summary

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from shared.matching.bank_text import states_partial_payment
 from shared.money import MoneyParseError, parse_amount
 
 __all__ = ["AdviceFields", "advice_fields", "parse_printed_date"]
@@ -72,6 +73,7 @@ class AdviceFields:
     payment_date: date | None = None
     currency: str | None = None
     totals: list[Decimal] = field(default_factory=list)
+    partial: bool = False  # the advice says the payment is partial ("Teilzahlung")
 
 
 def _amounts(pattern: re.Pattern[str], text: str) -> list[Decimal]:
@@ -113,6 +115,19 @@ def parse_printed_date(text: str, *, day_first: bool) -> date | None:
     return None
 
 
+def _day_first(text: str, currency: str | None) -> bool:
+    """Whether ``03/04/2026`` on this advice is the 3rd of April.
+
+    The advice's other dates tell (``20/02/2026`` can only be day first); without such
+    a date, the currency's custom does.
+    """
+    votes = [(int(a) > 12) - (int(b) > 12) for a, b, year in _DATE.findall(text)
+             if len(year) == 4 and int(a) <= 31 and int(b) <= 31]
+    if any(v > 0 for v in votes) != any(v < 0 for v in votes):
+        return any(v > 0 for v in votes)
+    return currency in ("EUR", "GBP")
+
+
 def advice_fields(text: str) -> AdviceFields:
     """Read the header block of an advice from its readable text."""
     payer = _PAYER.search(text)
@@ -122,7 +137,7 @@ def advice_fields(text: str) -> AdviceFields:
     if match := _CURRENCY.search(text):
         currency = match.group(1) or _SYMBOLS[match.group(2)]
     printed = _PAYMENT_DATE.search(text)
-    day_first = currency in ("EUR", "GBP")
+    day_first = _day_first(text, currency)
     return AdviceFields(
         payer=payer.group(1) if payer else None,
         payment_ref=ref.group(1)[:64] if ref else None,
@@ -130,4 +145,5 @@ def advice_fields(text: str) -> AdviceFields:
         if printed else None,
         currency=currency,
         totals=list(dict.fromkeys(totals)),
+        partial=states_partial_payment(text),
     )

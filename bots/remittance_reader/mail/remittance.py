@@ -151,12 +151,12 @@ def _remittance_line(x: ExtractedLine, doc_no: str | None,
     if item is not None and item.doc_type is DocType.CREDIT_MEMO and paid > 0:
         # Credit memos are negative; advices print them either way.
         paid, gross = -paid, (-gross if gross is not None and gross > 0 else gross)
-    if gross is not None and gross != paid + x.deduction + x.discount:
-        gross = None
+    unexplained = gross is not None and gross != paid + x.deduction + x.discount
     return RemittanceLine(
         ref_as_printed=x.ref_as_printed[:200],
         doc_no=doc_no,
-        gross=gross,
+        gross=None if unexplained else gross,
+        gross_unexplained=unexplained,
         deduction=x.deduction,
         discount=x.discount,
         paid=paid,
@@ -220,6 +220,9 @@ def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceField
                      context: ReadingContext, customers: set[str], source: str) -> MailReading:
     ocr = best.document.channel in ("scan", "image")
     lines = _resolve(best.lines, context, customers, ocr=ocr)
+    if fields.partial:
+        # "Teilzahlung", "instalment": gross above paid is the part still owed (rule 8).
+        lines = [x.model_copy(update={"gross_unexplained": False}) for x in lines]
     lines_paid = sum((line.paid for line in lines), ZERO)
     problem = None
     stated = ", ".join(str(t) for t in fields.totals)
@@ -232,7 +235,7 @@ def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceField
     elif not fields.totals and ocr:
         # OCR can drop a whole line; without a printed total nothing shows it.
         problem = "no printed total to check the lines read by OCR against"
-    elif ocr and (short := [x.ref_as_printed for x in best.lines if x.gross is not None
+    elif ocr and not fields.partial and (short := [x.ref_as_printed for x in best.lines if x.gross is not None
                             and x.gross != x.paid + x.deduction + x.discount]):
         # Gross above paid with nothing read in between: a deduction or discount column
         # OCR missed looks just like a partial payment, and only a person can tell.

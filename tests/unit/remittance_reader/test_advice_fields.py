@@ -54,3 +54,26 @@ def test_nothing_found_is_empty_not_an_error() -> None:
     fields = advice_fields("Hello, please see attached.")
     assert (fields.payer, fields.payment_ref, fields.payment_date, fields.totals) == (
         None, None, None, [])
+
+
+@pytest.mark.parametrize(("text", "partial"), [
+    ("Teilzahlung\nDocument Your Ref Gross Net Paid", True),
+    ("Teilzahiung\nDocument Your Ref Gross Net Paid", True),  # OCR: l read as i
+    ("PARTIAL PAYMENT - balance to follow", True),
+    ("Paiement partiel de la facture", True),
+    ("lnstalment 2 of 3", True),
+    ("Payment Advice\nDocument Your Ref Gross Deduction Net Paid", False),
+    ("Partition 4, Partner No. 77", False),
+])
+def test_an_advice_that_says_the_payment_is_partial(text: str, partial: bool) -> None:
+    assert advice_fields(text).partial is partial
+
+
+def test_the_advices_other_dates_tell_the_day_from_the_month() -> None:
+    # A US-dollar advice from Australia: 20/02/2026 shows the dates are day first.
+    fields = advice_fields("Payment Date,04/03/2026\nPayment Amount,\"$11,568.18\"\n"
+                           "Our Ref,Your Ref,Date,Amount\n"
+                           "1947230125,INV2026001163,20/02/2026,3700.00\n")
+    assert fields.payment_date == date(2026, 3, 4)
+    us = advice_fields("Payment Date: 04/03/2026\nINV-2026-000101 02/27/2026 USD 100.00\n")
+    assert us.payment_date == date(2026, 4, 3)
