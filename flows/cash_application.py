@@ -19,6 +19,7 @@ from bots.remittance_reader.remittance_request import RequestSummary, request_mi
 from shared.ledger_files import read_customers, read_open_items
 from shared.mail.outgoing import MailSender
 from shared.mail.sources import MailSource
+from shared.matching.engine import MatchingPolicy
 from shared.matching.run import DecideSummary, decide_pending
 from shared.settings import SmtpSettings
 from shared.store import (
@@ -63,6 +64,7 @@ def run_cash_application(
     mail_source: MailSource,
     post: Poster | None = None,
     remittance_wait_days: int = 0,
+    policy: MatchingPolicy | None = None,
     mail_sender: MailSender | None = None,
     from_address: str = SmtpSettings().from_address,
 ) -> CashApplicationSummary:
@@ -72,13 +74,14 @@ def run_cash_application(
     review for want of it (once per payment).
 
     ``remittance_wait_days`` (settings: ``matching.remittance_wait_days``) keeps payments
-    whose advice is announced but not yet read undecided for that long.
+    whose advice is announced but not yet read undecided for that long; ``policy``
+    (``MatchingPolicy.from_settings(settings.matching)``) sets the bank-fee limit.
     """
     summary = CashApplicationSummary()
     load_ledger(engine, ledger_dir)
     read_statements(engine, statements_dir, summary.read)
     read_mailbox(engine, mail_source, summary=summary.read)
-    summary.decided = decide_pending(engine, wait_days=remittance_wait_days)
+    summary.decided = decide_pending(engine, policy=policy, wait_days=remittance_wait_days)
     if mail_sender is not None:
         summary.remittance_requests = request_missing_remittances(
             engine, mail_sender, from_address=from_address,

@@ -174,7 +174,50 @@ class ErpSettings(_Section):
     )
     trace_dir: Path = Field(
         default=Path("var/traces"),
-        description="Where traces and screenshots of failed postings are kept.",
+        description="Where traces and screenshots of failed postings are kept (a relative "
+        "path outside data_dir is taken inside data_dir, so evidence stays with the data).",
+    )
+    keep_traces: bool = Field(
+        default=True,
+        description="Record a Playwright trace of every posting and keep it (with a "
+        "screenshot) when the posting fails; off saves ~10% of the posting time.",
+    )
+    lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed outbox entry stays with its worker without news; "
+        "renewed before every Save. After a crash another worker takes the entry over when "
+        "it runs out (and searches the ERP for the payment_id first). Keep it well above "
+        "timeout_ms.",
+    )
+    step_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        description="Tries of one screen step (open, filter, add a line, save) against "
+        "transient faults (HTTP 500, timeouts, session expiry) before the posting is put "
+        "back in the queue.",
+    )
+    backoff_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        description="First wait before retrying a failed step; doubled on every retry "
+        "(capped at backoff_max_seconds).",
+    )
+    backoff_max_seconds: float = Field(
+        default=5.0, ge=0, description="Longest wait between two tries of one step."
+    )
+    claim_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Claims of one outbox entry ending in transient failures before it goes "
+        "to the review queue as 'ERP unavailable'.",
+    )
+    requeue_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Delay before an entry whose posting failed transiently is offered "
+        "again (doubled per claim).",
     )
     dry_run_file: Path = Field(
         default=Path("var/postings.jsonl"), description="File adapter: postings written here."
@@ -204,22 +247,10 @@ class ReviewSettings(_Section):
 class MatchingSettings(_Section):
     """Policy knobs of the matcher (FORMAT.md section 2); the defaults are the policy."""
 
-    auto_threshold: float = Field(
-        default=0.95,
-        ge=0.0,
-        le=1.0,
-        description="Minimum confidence for an automatic posting; below it, review.",
-    )
     bank_fee_max: Decimal = Field(
         default=Decimal("25.00"),
         ge=0,
         description="Largest unexplained shortfall booked as a bank fee (policy 2.7).",
-    )
-    fuzzy_min_score: float = Field(
-        default=90.0,
-        ge=0.0,
-        le=100.0,
-        description="Minimum rapidfuzz score for a mistyped reference to count as a match.",
     )
     remittance_wait_days: int = Field(
         default=3,
@@ -227,12 +258,6 @@ class MatchingSettings(_Section):
         le=60,
         description="Days a payment whose text says its advice comes separately waits "
         "undecided for that advice before it goes to review (0: review at once).",
-    )
-    max_combination_size: int = Field(
-        default=6,
-        ge=1,
-        le=12,
-        description="Largest set of open items tried in amount-only (subset-sum) matching.",
     )
 
 

@@ -125,8 +125,11 @@ class _Line:
 
 
 def allocate(payment: Payment, claims: Sequence[Claim], ledger: LedgerState,
-             text: BankText) -> Plan:
-    """Apply ``claims`` to ``payment`` by the policy; raises :class:`Refusal`."""
+             text: BankText, *, fee_limit: Decimal = BANK_FEE_LIMIT) -> Plan:
+    """Apply ``claims`` to ``payment`` by the policy; raises :class:`Refusal`.
+
+    ``fee_limit`` is the largest unexplained shortfall booked as a bank fee (rule 7).
+    """
     lines = _lines(payment, claims, ledger)
     plan = Plan()
     stated = all(c.paid is not None for c in claims)
@@ -138,7 +141,7 @@ def allocate(payment: Payment, claims: Sequence[Claim], ledger: LedgerState,
         _explain_shortfall(lines, shortfall, payment, text, plan)
         shortfall = sum((x.applied for x in lines), ZERO) - payment.amount
     if shortfall > 0:
-        _bank_fee(lines, shortfall, plan)
+        _bank_fee(lines, shortfall, plan, fee_limit)
     for line in lines:
         if abs(line.closed) > abs(line.remaining) or (line.applied <= 0 < line.remaining):
             raise Refusal(f"{line.item.doc_no}: would apply {line.applied} and close "
@@ -264,8 +267,8 @@ def _explain_shortfall(lines: list[_Line], shortfall: Decimal, payment: Payment,
                              "applied what was paid, the rest stays open")
 
 
-def _bank_fee(lines: list[_Line], shortfall: Decimal, plan: Plan) -> None:
-    if not (_CENT <= shortfall <= BANK_FEE_LIMIT):
+def _bank_fee(lines: list[_Line], shortfall: Decimal, plan: Plan, fee_limit: Decimal) -> None:
+    if not (_CENT <= shortfall <= fee_limit):
         raise Refusal(f"the documents come to {shortfall} more than the payment and nothing "
                       "explains it", plan=_as_plan(lines, plan))
     invoices = [x for x in lines

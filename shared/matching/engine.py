@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from shared.domain import (
     Customer,
@@ -35,7 +36,7 @@ from shared.domain import (
     Remittance,
     Suggestion,
 )
-from shared.matching.allocation import Claim, Plan, Refusal, allocate
+from shared.matching.allocation import BANK_FEE_LIMIT, Claim, Plan, Refusal, allocate
 from shared.matching.amount_only import AmountMatch, match_amount
 from shared.matching.bank_text import BankText, mentions_sister_company, read_bank_text
 from shared.matching.ledger_state import LedgerState
@@ -50,6 +51,7 @@ from shared.matching.suggest import (
 )
 from shared.money import ZERO
 from shared.runtime import gc_paused
+from shared.settings import MatchingSettings
 
 __all__ = ["AWAITING_REMITTANCE", "MatchingPolicy", "awaits_remittance", "decide_batch"]
 
@@ -73,6 +75,13 @@ class MatchingPolicy:
     """The business's own facts the matcher needs (defaults: the benchmark's seller)."""
 
     sister_companies: tuple[str, ...] = ("Northwind Logistics GmbH", "NW Logistics")
+    # The largest unexplained shortfall booked as a bank fee (rule 7).
+    bank_fee_limit: Decimal = BANK_FEE_LIMIT
+
+    @classmethod
+    def from_settings(cls, settings: MatchingSettings) -> MatchingPolicy:
+        """The policy with the operator's settings (``O2C_MATCHING__BANK_FEE_MAX``)."""
+        return cls(bank_fee_limit=settings.bank_fee_max)
 
 
 @dataclass
@@ -162,6 +171,7 @@ def _decide_all(payments: Sequence[Payment], customers: Iterable[Customer],
         text_tokens=lambda p: ctx.text(p).tokens,
         docs_in_text=lambda p: {m.doc_no for _, m in ctx.text_refs(p)},
         owners_of=lambda r: _owners(r, ctx),
+        fee_limit=policy.bank_fee_limit,
     )
     linked = {r.remittance_id for link in links.values() for r in link.copies}
     for remittance in remittances:
@@ -252,7 +262,8 @@ def _from_remittance(payment: Payment, remittance: Remittance, payer: PayerMatch
         blocker = f"remittance references not found in the ledger: {', '.join(missing)}"
     elif not claims:
         blocker = "the remittance has no lines"
-    repairs = (repaired_readings(payment, remittance, ctx.ledger, ctx.text(payment))
+    repairs = (repaired_readings(payment, remittance, ctx.ledger, ctx.text(payment),
+                                 fee_limit=ctx.policy.bank_fee_limit)
                if remittance.problem and claims else [])
     return _from_claims(payment, claims, payer, evidence, ctx, blocker=blocker,
                         repairs=repairs)
@@ -265,7 +276,8 @@ def _from_claims(payment: Payment, claims: list[Claim], payer: PayerMatch | None
     owners = {ctx.ledger.items[c.doc_no].customer_id for c in claims}
     customer_id = _paying_customer(owners, payer, ctx)
     try:
-        plan = allocate(payment, claims, ctx.ledger, ctx.text(payment)) if claims else None
+        plan = allocate(payment, claims, ctx.ledger, ctx.text(payment),
+                        fee_limit=ctx.policy.bank_fee_limit) if claims else None
     except Refusal as refused:
         return _refused(payment, refused, customer_id, evidence, ctx, repairs)
     reasons = []
@@ -325,7 +337,8 @@ def _suggestions(payment: Payment, plan: Plan | None, customer_id: str | None,
     """Proposals for the reviewer, from the customer's open items (``suggest.py``)."""
     candidates = (ctx.ledger.open_items_of(ctx.refs.group_of([customer_id]))
                   if customer_id is not None else [])
-    return suggest(payment, plan, candidates, ctx.ledger, repairs=repairs)
+    return suggest(payment, plan, candidates, ctx.ledger, repairs=repairs,
+                   fee_limit=ctx.policy.bank_fee_limit)
 
 
 def _refused(payment: Payment, refused: Refusal, customer_id: str | None,
@@ -379,7 +392,8 @@ def _amount_only(payment: Payment, payer: PayerMatch, evidence: list[str],
 def _unlinked_advices(payment: Payment, customer_ids: set[str],
                       ctx: _Context) -> list[Suggestion]:
     advices = [r for cid in sorted(customer_ids) for r in ctx.unlinked.get(cid, [])]
-    return unclaimed_advices(payment, advices, ctx.ledger)
+    return unclaimed_advices(payment, advices, ctx.ledger,
+                             fee_limit=ctx.policy.bank_fee_limit)
 
 
 def _amount_plan(payment: Payment, match: AmountMatch, ctx: _Context) -> Plan:
@@ -389,6 +403,7 @@ def _amount_plan(payment: Payment, match: AmountMatch, ctx: _Context) -> Plan:
         discount = item.discount_amount if discounted and item.discount_amount else ZERO
         claims.append(Claim(doc_no=item.doc_no, printed="(amount)", paid=remaining - discount,
                             discount=discount))
-    plan = allocate(payment, claims, ctx.ledger, BankText())
+    plan = allocate(payment, claims, ctx.ledger, BankText(),
+                    fee_limit=ctx.policy.bank_fee_limit)
     plan.evidence.append(f"the amount equals exactly {match.describe()}")
     return plan

@@ -67,6 +67,7 @@ def link_remittances(
     text_tokens: Callable[[Payment], list[str]],
     docs_in_text: Callable[[Payment], set[str]],
     owners_of: Callable[[Remittance], set[str]],
+    fee_limit: Decimal = BANK_FEE_LIMIT,
 ) -> dict[str, Link]:
     """Link each payment to its remittance (see the module docstring for the evidence).
 
@@ -129,7 +130,7 @@ def link_remittances(
                 if total == payment.amount:
                     add(2, remittance, f"the advice's total {total} equals the payment, "
                         "same customer")
-                elif Decimal(0) < total - payment.amount <= BANK_FEE_LIMIT:
+                elif Decimal(0) < total - payment.amount <= fee_limit:
                     add(1, remittance, f"the advice's total {total} is the payment plus "
                         "a bank fee")
     links: dict[str, Link] = {}

@@ -59,7 +59,8 @@ _ADVICE_DAYS = 14
 
 
 def suggest(payment: Payment, base: Plan | None, candidates: Sequence[OpenItem],
-            ledger: LedgerState, *, repairs: Sequence[Plan] = ()) -> list[Suggestion]:
+            ledger: LedgerState, *, repairs: Sequence[Plan] = (),
+            fee_limit: Decimal = BANK_FEE_LIMIT) -> list[Suggestion]:
     """Ranked proposals for ``payment`` (see the module docstring).
 
     ``repairs`` are readings of an untrusted advice with its likely slips put right that
@@ -80,7 +81,7 @@ def suggest(payment: Payment, base: Plan | None, candidates: Sequence[OpenItem],
                                        f"{match.describe()}")))
         for item in others:
             fee = ledger.remaining[item.doc_no] - missing
-            if (Decimal("0.01") <= fee <= BANK_FEE_LIMIT
+            if (Decimal("0.01") <= fee <= fee_limit
                     and item.doc_type is not DocType.CREDIT_MEMO):
                 plan = _extended(base, (item,), (False,), ledger,
                                  f"the rest is {item.doc_no} less a bank fee of {fee}")
@@ -127,7 +128,7 @@ def _with_fee(plan: Plan, fee: Decimal) -> Plan:
 
 
 def repaired_readings(payment: Payment, remittance: Remittance, ledger: LedgerState,
-                      text: BankText) -> list[Plan]:
+                      text: BankText, *, fee_limit: Decimal = BANK_FEE_LIMIT) -> list[Plan]:
     """An untrusted advice read again with its likely slips put right, for the reviewer.
 
     Only readings that account for the whole payment count: the lines with an
@@ -148,7 +149,7 @@ def repaired_readings(payment: Payment, remittance: Remittance, ledger: LedgerSt
     plans = []
     for claims, note in readings:
         try:
-            plan = allocate(payment, claims, ledger, text)
+            plan = allocate(payment, claims, ledger, text, fee_limit=fee_limit)
         except Refusal:
             continue
         if plan.applied == payment.amount:
@@ -170,8 +171,8 @@ def _closing_claim(line: RemittanceLine, payment: Payment, ledger: LedgerState) 
                    reason_code=line.reason_code or ReasonCode.OTHER)
 
 
-def unclaimed_advices(payment: Payment, advices: Iterable[Remittance],
-                      ledger: LedgerState) -> list[Suggestion]:
+def unclaimed_advices(payment: Payment, advices: Iterable[Remittance], ledger: LedgerState,
+                      *, fee_limit: Decimal = BANK_FEE_LIMIT) -> list[Suggestion]:
     """Advices no payment claimed that this payment covers, closest in amount first.
 
     An advice for less than the payment, from the payer, near its date, is most likely
@@ -190,7 +191,8 @@ def unclaimed_advices(payment: Payment, advices: Iterable[Remittance],
         claims = [Claim.from_line(x) for x in advice.lines
                   if x.doc_no and ledger.is_open(x.doc_no)]
         try:
-            plan = allocate(payment, claims, ledger, BankText()) if claims else None
+            plan = (allocate(payment, claims, ledger, BankText(), fee_limit=fee_limit)
+                    if claims else None)
         except Refusal as refused:
             plan = refused.plan
         if plan is None:

@@ -13,6 +13,9 @@ from decimal import Decimal
 import pytest
 
 from shared.domain import OpenItem, ReasonCode
+from shared.matching import decide_batch
+from shared.matching.engine import MatchingPolicy
+from shared.settings import MatchingSettings
 from tests.unit.matching.test_policy_rules import (
     CM_1,
     DISCOUNT_DATE,
@@ -20,6 +23,7 @@ from tests.unit.matching.test_policy_rules import (
     INV_B,
     assert_review,
     auto,
+    customer,
     decide,
     item,
     line,
@@ -206,6 +210,18 @@ def test_rule6_bank_text_deduction_over_two_invoices_is_not_a_bank_fee() -> None
 
 
 # -- rule 7: bank fee ---------------------------------------------------------------------------
+
+
+def test_rule7_the_bank_fee_limit_comes_from_the_settings() -> None:
+    items = [item(INV_A, "1000.00")]
+    payments = [payment("P1", "980.00", f"{INV_A}")]
+    default = decide_batch(payments, customers=[customer()], open_items=items)
+    strict = decide_batch(payments, customers=[customer()], open_items=items,
+                          policy=MatchingPolicy.from_settings(
+                              MatchingSettings(bank_fee_max=Decimal("15.00"))))
+    assert posted(default[0]) == auto({INV_A: "980.00"}, {("bank_fee", INV_A): ("20.00", None)})
+    assert_review(strict[0])
+    assert "20.00" in (strict[0].reason or "")
 
 FEE_DOCS = ["INV-2025-009999", "INV-2026-000001", "DM-2026-00009", CM_1]
 
