@@ -23,6 +23,17 @@ from fixtures.demo_data import generate_scenario
 console = Console()
 
 
+def _demo_users(engine: object) -> None:
+    """The sample users (alice: handler, carol: approver, ...) unless they exist."""
+    from shared.review.sample import SAMPLE_USERS, seed_users
+    from shared.store import read_transaction
+    from shared.store.review_users import list_users
+
+    with read_transaction(engine) as session:  # type: ignore[arg-type]
+        known = {u.username for u in list_users(session)}
+    seed_users(engine, tuple(u for u in SAMPLE_USERS if u[0] not in known))  # type: ignore[arg-type]
+
+
 def _serve_review_queue(engine: object, port: int) -> str:
     import uvicorn
 
@@ -30,6 +41,7 @@ def _serve_review_queue(engine: object, port: int) -> str:
     from shared.review.web import create_review_app
 
     port = port or free_port()  # 0: any free port
+    _demo_users(engine)
     review_app = create_review_app(engine)  # type: ignore[arg-type]
     config = uvicorn.Config(review_app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
@@ -98,7 +110,8 @@ def run_demo(
         console.print(table)
 
         review_url = _serve_review_queue(engine, review_port)
-        console.print(f"[bold]review queue[/] {review_url}")
+        console.print(f"[bold]review queue[/] {review_url}  (sign in as alice / "
+                      "alice-review-1, approver carol / carol-approve-3)")
         console.print(f"[bold]ERP payments[/] {erp.url}/payments")
         if serve:
             console.print("Serving until Ctrl-C ...")

@@ -27,9 +27,13 @@ from shared.store.tables import ReviewItemRow
 from shared.store.types import utcnow
 
 __all__ = [
+    "assign_review_item",
+    "change_review_item",
     "claim_review_item",
+    "comment_review_item",
     "get_review_item",
     "list_review_items",
+    "lock_review_item",
     "open_review_item",
     "release_review_item",
     "resolve_review_item",
@@ -95,6 +99,20 @@ def open_review_item(
         at=stamp,
     )
     return item
+
+
+def lock_review_item(session: Session, *, item_id: int) -> ReviewItem:
+    """The item as stored now, row-locked until the transaction ends.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``, so a second writer waits for the first to
+    commit and then sees its version (and loses cleanly with a stale version) instead
+    of acting on what it read before.  SQLite's write transactions are serialised by
+    BEGIN IMMEDIATE already.
+    """
+    row = session.get(ReviewItemRow, item_id, populate_existing=True, with_for_update=True)
+    if row is None:
+        raise RecordNotFoundError(_ENTITY, item_id)
+    return _item(row)
 
 
 def get_review_item(session: Session, *, item_id: int) -> ReviewItem:
@@ -226,15 +244,18 @@ def resolve_review_item(
     resolution: Mapping[str, Any] | BaseModel,
     reject: bool = False,
     reason: str | None = None,
+    on_behalf_of_assignee: bool = False,
     now: datetime | None = None,
 ) -> ReviewItem:
     """Close an item as ``resolved`` (or ``rejected``) with what was decided.
 
-    A claimed item can only be closed by its assignee.  ``resolution`` records the
-    outcome (e.g. the handler's decision as JSON); ``reason`` is the handler's note.
+    A claimed item can only be closed by its assignee, unless ``on_behalf_of_assignee``
+    (an approver confirming the assignee's proposal: maker-checker).  ``resolution``
+    records the outcome (e.g. the handler's decision as JSON); ``reason`` is the note.
     """
     return _change(
         session,
+        on_behalf_of_assignee=on_behalf_of_assignee,
         item_id=item_id,
         expected_version=expected_version,
         actor=actor,
@@ -244,6 +265,92 @@ def resolve_review_item(
         reason=reason,
         now=now,
     )
+
+
+def assign_review_item(
+    session: Session,
+    *,
+    item_id: int,
+    expected_version: int,
+    actor: str,
+    assignee: str | None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> ReviewItem:
+    """Give an item to ``assignee`` (``claimed`` by them), or back to the queue (None).
+
+    Unlike :func:`claim_review_item` the actor may be someone else (a team lead
+    reassigning work, bulk assignment), and the item may be claimed by a third person.
+    """
+    status = ReviewStatus.OPEN if assignee is None else ReviewStatus.CLAIMED
+    before = get_review_item(session, item_id=item_id)
+    if before.status is status and before.assignee == assignee:
+        if before.version != expected_version:
+            raise StaleVersionError(_ENTITY, item_id, expected_version, before.version)
+        return before
+    return _change(
+        session,
+        item_id=item_id,
+        expected_version=expected_version,
+        actor=actor,
+        action="review.assign",
+        status=status if before.status is not status else None,
+        values={"assignee": assignee, "status": status.value},
+        reason=reason,
+        on_behalf_of_assignee=True,
+        now=now,
+    )
+
+
+def comment_review_item(
+    session: Session,
+    *,
+    item_id: int,
+    actor: str,
+    text: str,
+    now: datetime | None = None,
+) -> int:
+    """Add a comment to an item's history (the audit log); returns the entry id.
+
+    A comment changes nothing on the item, so it takes no version: two people may
+    comment at once.  Closed items still take comments (an auditor's note).
+    """
+    if not text.strip():
+        raise ValueError("a comment needs some text")
+    get_review_item(session, item_id=item_id)  # RecordNotFoundError for a wrong id
+    return audit.append(
+        session,
+        actor=actor,
+        action="review.comment",
+        entity_type=_ENTITY,
+        entity_id=item_id,
+        reason=text.strip()[:4000],
+        at=now,
+    )
+
+
+def change_review_item(
+    session: Session,
+    *,
+    item_id: int,
+    expected_version: int,
+    actor: str,
+    action: str,
+    status: ReviewStatus | None = None,
+    values: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    on_behalf_of_assignee: bool = False,
+    now: datetime | None = None,
+) -> ReviewItem:
+    """A compare-and-set step under a named ``action`` (for store modules built on this).
+
+    Same rules as every change here: the version must match, the status move must be
+    allowed, an item claimed by someone else refuses (unless ``on_behalf_of_assignee``);
+    an audit entry is appended.
+    """
+    return _change(session, item_id=item_id, expected_version=expected_version, actor=actor,
+                   action=action, status=status, values=dict(values or {}), reason=reason,
+                   on_behalf_of_assignee=on_behalf_of_assignee, now=now)
 
 
 def _change(
@@ -256,6 +363,7 @@ def _change(
     status: ReviewStatus | None,
     values: dict[str, Any],
     reason: str | None = None,
+    on_behalf_of_assignee: bool = False,
     now: datetime | None = None,
 ) -> ReviewItem:
     before = get_review_item(session, item_id=item_id)
@@ -266,7 +374,7 @@ def _change(
     if status is None and not before.is_open:
         raise InvalidTransitionError(_ENTITY, item_id, before.status.value, "updated")
     claimed_by_other = before.status is ReviewStatus.CLAIMED and before.assignee != actor
-    if claimed_by_other and status is not ReviewStatus.OPEN:
+    if claimed_by_other and status is not ReviewStatus.OPEN and not on_behalf_of_assignee:
         raise InvalidTransitionError(
             _ENTITY, item_id, f"claimed by {before.assignee}", f"{action} by {actor}"
         )

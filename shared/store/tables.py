@@ -25,11 +25,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,7 +48,11 @@ __all__ = [
     "PostingRow",
     "RemittanceLineRow",
     "RemittanceRow",
+    "ReviewApprovalRow",
+    "ReviewDocumentRow",
     "ReviewItemRow",
+    "ReviewSessionRow",
+    "ReviewUserRow",
 ]
 
 # Fixed constraint names, so migrations can refer to them on every backend.
@@ -295,3 +301,67 @@ class AuditRow(Base):
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewUserRow(Base):
+    """A person who signs in to the review page; ``password_hash`` is scrypt, never plain."""
+
+    __tablename__ = "review_users"
+    __table_args__ = (
+        CheckConstraint("role IN ('viewer', 'handler', 'approver', 'admin')", name="role"),
+    )
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReviewSessionRow(Base):
+    """A signed-in browser: the SHA-256 of its cookie token, and its CSRF token."""
+
+    __tablename__ = "review_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        String(100), ForeignKey("review_users.username", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ReviewDocumentRow(Base):
+    """A source document of a review item (mail body, PDF, scan) as the bot saw it."""
+
+    __tablename__ = "review_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("review_items.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class ReviewApprovalRow(Base):
+    """A handler's proposal above the write-off authority, waiting for an approver."""
+
+    __tablename__ = "review_approvals"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'approved', 'returned')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("review_items.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    amount: Mapped[Decimal]
+    proposal: Mapped[dict[str, Any]]
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
