@@ -30,6 +30,7 @@ __all__ = [
     "PLACEHOLDER_SECRETS",
     "ErpSettings",
     "ImapSettings",
+    "InputSettings",
     "LoggingSettings",
     "MatchingSettings",
     "ReviewSettings",
@@ -261,6 +262,21 @@ class MatchingSettings(_Section):
     )
 
 
+class InputSettings(_Section):
+    """Where the scheduled runs find the files other systems drop for them."""
+
+    statements_folder: Path = Field(
+        default=Path("var/bank/inbox"),
+        description="Bank statement files (camt, BAI2, MT940, CSV), as the bank portal or "
+        "an SFTP job drops them; each file is read once.",
+    )
+    ledger_folder: Path = Field(
+        default=Path("var/ledger"),
+        description="The ERP's export of customers.csv and open_items.csv, refreshed "
+        "before each cash-application run.",
+    )
+
+
 class LoggingSettings(_Section):
     """How the suite logs (see shared.logging)."""
 
@@ -301,6 +317,9 @@ class Settings(BaseSettings):
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="Review queue.")
     matching: MatchingSettings = Field(
         default_factory=MatchingSettings, description="Matcher policy."
+    )
+    inputs: InputSettings = Field(
+        default_factory=InputSettings, description="Folders of incoming files."
     )
     logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
