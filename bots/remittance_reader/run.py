@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bots.remittance_reader.bank.entry import StatementEntry, StatementError
 from bots.remittance_reader.bank.formats import read_statement
@@ -41,6 +42,7 @@ from shared.store import (
     upsert_payment,
     write_transaction,
 )
+from shared.store.review_queue import attach_review_document, list_review_documents
 
 __all__ = ["ReadSummary", "load_context", "message_uid", "read_mailbox", "read_statements"]
 
@@ -86,10 +88,11 @@ def read_statements(
         except StatementError as exc:
             log.warning("statement %s not readable: %s", path.name, exc)
             with write_transaction(engine) as session:
-                open_review_item(session, kind=ReviewKind.BAD_DOCUMENT, actor=_ACTOR,
-                                 title=f"Bank statement {path.name} cannot be read",
-                                 payload={"file": path.name, "error": str(exc)},
-                                 key=f"statement:{path.name}")
+                item = open_review_item(session, kind=ReviewKind.BAD_DOCUMENT, actor=_ACTOR,
+                                        title=f"Bank statement {path.name} cannot be read",
+                                        payload={"file": path.name, "error": str(exc)},
+                                        key=f"statement:{path.name}")
+                _attach(session, item.item_id, path.name, "text/plain", path.read_bytes())
             summary.review_items += 1
             continue
         with write_transaction(engine) as session:
@@ -148,6 +151,23 @@ def _review_payload(reading: MailReading, message: RawMessage) -> dict[str, obje
     return payload
 
 
+# Source documents kept with a review item (as the bot saw them) up to this size.
+_MAX_ATTACHED_BYTES = 25 * 1024 * 1024
+
+
+def _attach_mail(session: Session, item_id: int, message: RawMessage) -> None:
+    _attach(session, item_id, f"{message.key}.eml", "message/rfc822", message.raw)
+
+
+def _attach(session: Session, item_id: int, name: str, content_type: str,
+            content: bytes) -> None:
+    """Keep the document with the item, once (a rerun may find the item already open)."""
+    if len(content) <= _MAX_ATTACHED_BYTES and not list_review_documents(session,
+                                                                          item_id=item_id):
+        attach_review_document(session, item_id=item_id, name=name,
+                               content_type=content_type, content=content)
+
+
 def load_context(engine: Engine) -> ReadingContext:
     """The customers and open items in the store, indexed for reading."""
     with read_transaction(engine) as session:
@@ -165,9 +185,10 @@ def _commit_reading(engine: Engine, message: RawMessage, uid: tuple[int, int],
             summary.remittances += 1
         if review is not None:
             kind, title = review
-            open_review_item(session, kind=kind, title=title, actor=_ACTOR,
-                             payload=_review_payload(reading, message),
-                             key=f"mail:{message.source}:{message.key}")
+            item = open_review_item(session, kind=kind, title=title, actor=_ACTOR,
+                                    payload=_review_payload(reading, message),
+                                    key=f"mail:{message.source}:{message.key}")
+            _attach_mail(session, item.item_id, message)
             summary.review_items += 1
         set_message_status(session, source=message.source, uidvalidity=uid[0], uid=uid[1],
                            status=MessageStatus.FAILED if failed else MessageStatus.PROCESSED,
@@ -179,10 +200,12 @@ def _commit_failure(engine: Engine, message: RawMessage, uid: tuple[int, int],
                     error: str) -> bool:
     """Mark a mail failed with a review item saying why; the batch goes on."""
     with write_transaction(engine) as session:
-        open_review_item(session, kind=ReviewKind.EXTRACTION_FAILURE, actor=_ACTOR,
-                         title=f"Mail {message.key} could not be read: {error}"[:300],
-                         payload={"source": message.source, "key": message.key, "error": error},
-                         key=f"mail:{message.source}:{message.key}")
+        item = open_review_item(
+            session, kind=ReviewKind.EXTRACTION_FAILURE, actor=_ACTOR,
+            title=f"Mail {message.key} could not be read: {error}"[:300],
+            payload={"source": message.source, "key": message.key, "error": error},
+            key=f"mail:{message.source}:{message.key}")
+        _attach_mail(session, item.item_id, message)
         set_message_status(session, source=message.source, uidvalidity=uid[0], uid=uid[1],
                            status=MessageStatus.FAILED, error=error)
     return True
