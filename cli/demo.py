@@ -75,21 +75,11 @@ def run_demo(
         console.print(f"[bold]sandbox ERP[/] {world.erp.url}  (user {world.erp.user})")
         console.print(f"[bold]mail rig[/] IMAP 127.0.0.1:{world.mail.port}, "
                       f"mailbox {world.mail.user}")
-        store_url = f"sqlite:///{workdir / 'o2c.sqlite3'}"
         # The flow reads its settings the way a scheduled run on a worker does.
-        os.environ.update({
-            "O2C_STORE__URL": store_url, "O2C_DATA_DIR": str(workdir / "var"),
-            "O2C_INPUTS__LEDGER_FOLDER": str(world.scenario / "ledger"),
-            "O2C_INPUTS__STATEMENTS_FOLDER": str(world.scenario / "bank"),
-            "O2C_IMAP__ADAPTER": "imap", "O2C_IMAP__HOST": world.mail.host,
-            "O2C_IMAP__PORT": str(world.mail.port), "O2C_IMAP__USE_SSL": "false",
-            "O2C_IMAP__USERNAME": world.mail.user, "O2C_IMAP__PASSWORD": world.mail.password,
-            "O2C_SMTP__ADAPTER": "folder", "O2C_SMTP__OUTBOX_FOLDER": str(workdir / "sent-mail"),
-            "O2C_ERP__BASE_URL": world.erp.url, "O2C_ERP__USERNAME": world.erp.user,
-            "O2C_ERP__PASSWORD": world.erp.password,
-            "PREFECT_HOME": str(workdir / "prefect"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "OMP_THREAD_LIMIT": "1",
-        })
+        os.environ.update(world.settings_env(workdir))
+        os.environ.update({"PREFECT_HOME": str(workdir / "prefect"),
+                           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+        store_url = os.environ["O2C_STORE__URL"]
         (workdir / "prefect").mkdir(exist_ok=True)
         from flows.cash_application import cash_application
 

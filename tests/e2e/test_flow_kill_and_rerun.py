@@ -37,16 +37,8 @@ def world(tmp_path: Path) -> Iterator[DemoWorld]:
 
 
 def _env(world: DemoWorld, tmp_path: Path) -> dict[str, str]:
-    assert world.erp is not None and world.mail is not None
-    return {**os.environ,
-            "O2C_STORE__URL": f"sqlite:///{tmp_path / 'o2c.sqlite3'}",
-            "O2C_DATA_DIR": str(tmp_path / "var"),
-            "O2C_IMAP__ADAPTER": "imap", "O2C_IMAP__HOST": world.mail.host,
-            "O2C_IMAP__PORT": str(world.mail.port), "O2C_IMAP__USE_SSL": "false",
-            "O2C_IMAP__USERNAME": world.mail.user, "O2C_IMAP__PASSWORD": world.mail.password,
-            "O2C_SMTP__ADAPTER": "folder", "O2C_SMTP__OUTBOX_FOLDER": str(tmp_path / "sent"),
-            "O2C_ERP__BASE_URL": world.erp.url, "O2C_ERP__USERNAME": world.erp.user,
-            "O2C_ERP__PASSWORD": world.erp.password, "O2C_ERP__SEATS": "1",
+    return {**os.environ, **world.settings_env(tmp_path),
+            "O2C_ERP__SEATS": "1",
             # The killed run's claim runs out after this; the rerun waits for it.
             "O2C_ERP__LEASE_SECONDS": "25", "O2C_ERP__TIMEOUT_MS": "10000",
             "PREFECT_HOME": str(tmp_path / "prefect")}

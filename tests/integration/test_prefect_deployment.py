@@ -1,7 +1,9 @@
-"""prefect.yaml for real: a Prefect server, a process worker, the cash-application run.
+"""prefect.yaml for real, set up for a team: Prefect server and store on PostgreSQL.
 
-Starts a Prefect server (own port, own PREFECT_HOME, scheduler off so the cron
-schedules do not fire), creates the work pool and the ``erp-seats`` limit, deploys
+As docs/operations.md says: the store on PostgreSQL, migrated by the operator
+(``o2c db upgrade``), a Prefect server with its database on PostgreSQL (own port, own
+PREFECT_HOME, scheduler off so the cron schedules do not fire), the work pool and the
+``erp-seats`` limit, a worker with its ``O2C_*`` settings.  The test deploys
 every deployment of prefect.yaml with ``prefect deploy --all``, starts a worker, and
 triggers the cash-application deployment against the demo world (sandbox ERP, Dovecot
 mailbox, demo scenario).  Then checks what an operator would: the run completed, the
@@ -26,6 +28,7 @@ from sqlalchemy import func, select
 
 from fixtures.demo_env import DemoWorld
 from fixtures.mail_rig.net import free_port
+from fixtures.postgres_rig import PostgresServer
 from shared.store import make_engine, read_transaction
 from shared.store.tables import DecisionRow, PostingRow, ReviewItemRow
 
@@ -94,29 +97,30 @@ def world(tmp_path: Path) -> Iterator[DemoWorld]:
 
 
 @pytest.fixture
-def rig(tmp_path: Path, world: DemoWorld) -> Iterator[PrefectRig]:
-    assert world.erp is not None and world.mail is not None
+def store_url(postgres_server: PostgresServer) -> Iterator[str]:
+    url = postgres_server.create_database("o2c_deployed")
+    subprocess.run([sys.executable, "-m", "cli.app", "db", "upgrade"], cwd=REPO, check=True,
+                   env={**os.environ, "O2C_STORE__URL": url}, capture_output=True, timeout=120)
+    yield url
+    postgres_server.drop_database("o2c_deployed")
+
+
+@pytest.fixture
+def rig(tmp_path: Path, world: DemoWorld, store_url: str,
+        postgres_server: PostgresServer) -> Iterator[PrefectRig]:
     home = tmp_path / "prefect"
     home.mkdir()
-    settings = {  # what an operator sets on the worker machine
-        "O2C_STORE__URL": f"sqlite:///{tmp_path / 'o2c.sqlite3'}",
-        "O2C_DATA_DIR": str(tmp_path / "var"),
-        "O2C_INPUTS__LEDGER_FOLDER": str(world.scenario / "ledger"),
-        "O2C_INPUTS__STATEMENTS_FOLDER": str(world.scenario / "bank"),
-        "O2C_IMAP__ADAPTER": "imap", "O2C_IMAP__HOST": world.mail.host,
-        "O2C_IMAP__PORT": str(world.mail.port), "O2C_IMAP__USE_SSL": "false",
-        "O2C_IMAP__USERNAME": world.mail.user, "O2C_IMAP__PASSWORD": world.mail.password,
-        "O2C_SMTP__ADAPTER": "folder", "O2C_SMTP__OUTBOX_FOLDER": str(tmp_path / "sent"),
-        "O2C_ERP__BASE_URL": world.erp.url, "O2C_ERP__USERNAME": world.erp.user,
-        "O2C_ERP__PASSWORD": world.erp.password, "O2C_ERP__SEATS": "2",
-        "OMP_THREAD_LIMIT": "1",
-    }
+    prefect_db = postgres_server.create_database("prefect_server").replace(
+        "postgresql+psycopg://", "postgresql+asyncpg://")
+    settings = {**world.settings_env(tmp_path), "O2C_STORE__URL": store_url,
+                "O2C_ERP__SEATS": "2", "PREFECT_API_DATABASE_CONNECTION_URL": prefect_db}
     prefect = PrefectRig(home, settings)
     try:
         prefect.start_server()
         yield prefect
     finally:
         prefect.stop()
+        postgres_server.drop_database("prefect_server")
 
 
 def _run_deployment(rig: PrefectRig, name: str) -> dict[str, object]:
@@ -137,7 +141,7 @@ def _posted_in_erp(world: DemoWorld) -> list[dict[str, object]]:
 
 
 def test_the_cash_application_deployment_runs_on_a_worker(
-        rig: PrefectRig, world: DemoWorld, tmp_path: Path) -> None:
+        rig: PrefectRig, world: DemoWorld, store_url: str) -> None:
     rig.cli("work-pool", "create", "o2c-process", "--type", "process")
     rig.cli("global-concurrency-limit", "create", "erp-seats", "--limit", "2")
     deployed = rig.cli("--no-prompt", "deploy", "--all")
@@ -148,7 +152,7 @@ def test_the_cash_application_deployment_runs_on_a_worker(
 
     flow_run = _run_deployment(rig, "cash-application/business-hours")
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'o2c.sqlite3'}")
+    engine = make_engine(store_url)
     with read_transaction(engine) as session:
         auto = set(session.scalars(select(DecisionRow.payment_id)
                                    .where(DecisionRow.kind == "auto")))
@@ -163,6 +167,7 @@ def test_the_cash_application_deployment_runs_on_a_worker(
     erp = _posted_in_erp(world)
     assert sorted(p["payment_id"] for p in erp) == sorted(auto)  # ... once, and nothing else
     assert open_items >= len(reviewed)
+    engine.dispose()
 
     artifacts = json.loads(httpx.post(f"{rig.api}/artifacts/filter", json={
         "artifacts": {"flow_run_id": {"any_": [flow_run["id"]]}}}, timeout=10).text)
