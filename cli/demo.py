@@ -26,7 +26,7 @@ console = Console()
 
 def _demo_users(engine: object) -> None:
     """The sample users (alice: handler, carol: approver, ...) unless they exist."""
-    from shared.review.sample import SAMPLE_USERS, seed_users
+    from fixtures.review_sample import SAMPLE_USERS, seed_users
     from shared.store import read_transaction
     from shared.store.review_users import list_users
 

@@ -495,9 +495,9 @@ def sample(
     url: UrlOption = None,
 ) -> None:
     """Fill the store with a sample queue over the sandbox ERP's default ledger."""
+    from fixtures.review_sample import SAMPLE_USERS, seed_sample_queue, seed_users
     from fixtures.sandbox_erp import __file__ as sandbox_init
     from shared.ledger_files import read_customers, read_open_items
-    from shared.review.sample import SAMPLE_USERS, seed_sample_queue, seed_users
     from shared.store import upsert_customers, upsert_open_items, write_transaction
     from shared.store.migrate import upgrade
 
@@ -522,7 +522,7 @@ def screenshots(
         "docs/screenshots"),
 ) -> None:
     """Take the README's screenshots of the list and item pages (sample data, Chromium)."""
-    from shared.review.screens import take_screenshots
+    from fixtures.review_screens import take_screenshots
 
     for path in take_screenshots(out):
         console.print(f"wrote {path}")

@@ -27,10 +27,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
+from fixtures.review_sample import SampleQueue, seed_sample_queue, seed_users
+from fixtures.review_screens import running_app
 from shared.domain import ReviewKind, ReviewStatus
 from shared.ledger_files import read_customers, read_open_items
-from shared.review.sample import SampleQueue, seed_sample_queue, seed_users
-from shared.review.screens import running_app
 from shared.review.web import create_review_app
 from shared.store import (
     get_posting,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from fixtures.review_sample import SampleQueue, seed_sample_queue, seed_users
 from shared import audit
 from shared.domain import Application, ReasonCode, ReviewKind, ReviewStatus
 from shared.errors import (
@@ -28,7 +29,6 @@ from shared.ledger_files import read_customers, read_open_items
 from shared.review import actions
 from shared.review.actions import ActionRefused, Allocation
 from shared.review.passwords import hash_password
-from shared.review.sample import SampleQueue, seed_sample_queue, seed_users
 from shared.store import (
     decision_history,
     get_posting,

@@ -18,9 +18,9 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine, func, select
 
+from fixtures.review_sample import SampleQueue, seed_sample_queue, seed_users
+from fixtures.review_screens import running_app
 from shared.ledger_files import read_customers, read_open_items
-from shared.review.sample import SampleQueue, seed_sample_queue, seed_users
-from shared.review.screens import running_app
 from shared.review.security import APP_CSP, UNTRUSTED_CSP
 from shared.review.web import create_review_app
 from shared.store import (
