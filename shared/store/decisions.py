@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared import audit
 from shared.domain import Decision, PaymentId
 from shared.errors import ConflictingDataError, RecordNotFoundError
 from shared.store.tables import DecisionRow, PaymentRow
@@ -77,7 +79,23 @@ def record_decision(
     )
     session.add(row)
     session.flush()
+    # The audit trail says who decided what on which evidence (before: the decision it
+    # replaces, e.g. the matcher's review when a handler resolves the payment).
+    before = session.scalars(select(DecisionRow).where(
+        DecisionRow.payment_id == decision.payment_id, DecisionRow.id < row.id)
+        .order_by(DecisionRow.id.desc()).limit(1)).first()
+    audit.append(session, actor=decided_by, action="decision_recorded", entity_type="payment",
+                 entity_id=decision.payment_id, at=row.decided_at,
+                 before=_audited(before.document) if before is not None else None,
+                 after=_audited(row.document), reason=decision.reason)
     return row.id
+
+
+def _audited(document: dict[str, Any]) -> dict[str, Any]:
+    """What an auditor reads of a decision: the outcome and its evidence in words."""
+    keys = ("kind", "customer_id", "applications", "adjustments", "on_account", "reason",
+            "exception", "confidence", "evidence")
+    return {key: document.get(key) for key in keys}
 
 
 def latest_decision(session: Session, *, payment_id: PaymentId) -> DecisionRecord | None:
