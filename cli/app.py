@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import bank, bench, db, demo, mail, mail_rig, review, run, sandbox
+from cli import bank, bench, db, demo, erp, mail, mail_rig, review, run, sandbox
 
 app = typer.Typer(
     name="o2c",
@@ -24,6 +24,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(mail.app, name="mail")
 app.add_typer(bank.app, name="bank")
 app.add_typer(review.app, name="review")
+app.add_typer(erp.app, name="erp")
 app.add_typer(run.app, name="run")
 app.command(name="demo")(demo.run_demo)
 

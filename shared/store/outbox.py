@@ -52,6 +52,8 @@ __all__ = [
     "get_posting",
     "mark_posted",
     "mark_posting_failed",
+    "next_due",
+    "renew_lease",
     "requeue_posting",
 ]
 
@@ -165,6 +167,54 @@ def claim_next_posting(
         if won == 1:
             return _posting(session.get_one(PostingRow, candidate.id, populate_existing=True))
     return None
+
+
+def renew_lease(
+    session: Session,
+    *,
+    payment_id: PaymentId,
+    worker: str,
+    lease: timedelta = DEFAULT_LEASE,
+    now: datetime | None = None,
+) -> Posting:
+    """Extend ``worker``'s claim to ``now + lease``; call it right before an irreversible step.
+
+    Raises :class:`~shared.errors.InvalidTransitionError` when the worker no longer holds
+    the claim (its lease ran out and another worker took the entry): it must then stop
+    without touching the ERP, because the other worker will post the payment.
+    """
+    stamp = now or utcnow()
+    changed = rows_changed(
+        session,
+        update(PostingRow)
+        .where(
+            PostingRow.payment_id == payment_id,
+            PostingRow.state == PostingState.POSTING.value,
+            PostingRow.claimed_by == worker,
+        )
+        .values(lease_until=stamp + lease, updated_at=stamp),
+    )
+    return _after_change(session, payment_id, changed, PostingState.POSTING, worker)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next entry becomes claimable, or None when nothing waits to be posted.
+
+    The earliest ``available_at`` of a ``pending`` entry or ``lease_until`` of one being
+    posted (it comes back when that worker's lease runs out without news).
+    """
+    pending = session.scalar(
+        select(func.min(PostingRow.available_at)).where(
+            PostingRow.state == PostingState.PENDING.value
+        )
+    )
+    leased = session.scalar(
+        select(func.min(PostingRow.lease_until)).where(
+            PostingRow.state == PostingState.POSTING.value
+        )
+    )
+    found = [stamp for stamp in (pending, leased) if stamp is not None]
+    return min(found) if found else None
 
 
 def mark_posted(

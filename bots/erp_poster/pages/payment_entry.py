@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from playwright.sync_api import Locator, Page
 
-from bots.erp_poster.pages.base import ErpPage
+from bots.erp_poster.pages.base import ErpPage, FillValue
 from bots.erp_poster.pages.errors import DocumentNotInGrid, ErpPageError, PaymentRejected
 from shared.money import format_amount, parse_amount
 
-__all__ = ["EntryTotals", "GridLine", "PaymentEntryPage"]
+__all__ = ["AdjustmentLine", "EntryTotals", "GridLine", "PaymentEntryPage"]
 
 _SAVED = re.compile(r"^Customer payment (PMT-\d+) saved$")
 _PAGE_SIZE = 25
@@ -34,6 +35,16 @@ class GridLine:
     doc_no: str
     amount: Decimal
     discount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AdjustmentLine:
+    """One line of the Adjustments table (``type``: discount, bank_fee or deduction)."""
+
+    doc_no: str
+    type: str
+    amount: Decimal
+    reason_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class PaymentEntryPage(ErpPage):
         self.new_adjustment_reason = label("New adjustment reason code", exact=True)
         self.new_adjustment_amount = label("New adjustment amount", exact=True)
         self.add_adjustment_button = role("button", name="Add adjustment", exact=True)
+        self.adjustments_table = role("table", name="Adjustment lines", exact=True)
         # Totals bar, messages, actions.
         self.total_amount = label("Payment total", exact=True)
         self.total_applied = label("Applied total", exact=True)
@@ -124,7 +136,8 @@ class PaymentEntryPage(ErpPage):
         Raises :class:`PaymentRejected` when the ERP cannot start it (unknown customer).
         """
         self.open_new()
-        self.customer.fill(customer_id)
+        if self.fill_labelled([("Customer", customer_id)]):
+            raise ErpPageError("the payment screen has no Customer field", url=self.page.url)
         self._fill_header(amount, memo, currency, payment_date, method, deposit_account)
         self._submit(self.continue_button)
         if "/payments/drafts/" not in self.page.url:
@@ -152,18 +165,22 @@ class PaymentEntryPage(ErpPage):
         method: str | None,
         deposit_account: str | None,
     ) -> None:
+        entries: list[tuple[str, FillValue]] = []
         if amount is not None:
-            self.amount.fill(_text(amount))
+            entries.append(("Payment amount", _text(amount)))
         if currency is not None:
-            self.currency.select_option(currency)
+            entries.append(("Currency", currency))
         if payment_date is not None:
-            self.payment_date.fill(payment_date.isoformat())
+            entries.append(("Date", payment_date.isoformat()))
         if method is not None:
-            self.method.select_option(method)
+            entries.append(("Payment method", method))
         if deposit_account is not None:
-            self.deposit_account.select_option(deposit_account)
+            entries.append(("Deposit account", deposit_account))
         if memo is not None:
-            self.memo.fill(memo)
+            entries.append(("Reference / Memo", memo))
+        missing = self.fill_labelled(entries)
+        if missing:
+            raise ErpPageError(f"the payment header has no {', '.join(missing)}", url=self.page.url)
 
     # -- Apply grid -------------------------------------------------------------------
     def filter_grid(self, text: str) -> None:
@@ -175,9 +192,96 @@ class PaymentEntryPage(ErpPage):
         self._submit(self.next_page_button)
 
     def visible_documents(self) -> list[str]:
-        """Document numbers of the Apply rows on the current page."""
-        labels = self.apply_grid.get_by_role("checkbox", name=re.compile(r"^Apply ")).all()
-        return [str(box.get_attribute("aria-label"))[len("Apply ") :] for box in labels]
+        """Document numbers of the Apply rows on the current page (one round trip)."""
+        return self._apply_labels(self.apply_grid)
+
+    def credit_documents(self) -> list[str]:
+        """Document numbers of the open credit memos on the Credits tab."""
+        return self._apply_labels(self.credits_table)
+
+    @staticmethod
+    def _apply_labels(table: Locator) -> list[str]:
+        labels: list[str] = table.evaluate(
+            "t => [...t.querySelectorAll('input[type=checkbox]')]"
+            "  .map(b => b.getAttribute('aria-label') || '')"
+            "  .filter(l => l.startsWith('Apply '))"
+        )
+        return [label[len("Apply ") :] for label in labels]
+
+    def open_draft(self, url: str) -> None:
+        """Go (back) to a draft's entry screen; the draft keeps what was merged into it."""
+        self.page.goto(url, wait_until="domcontentloaded")
+        self._check()
+        if "/payments/drafts/" not in self.page.url:
+            raise ErpPageError("the draft is gone (posted or discarded)", url=self.page.url)
+
+    def fill_rows(
+        self, rows: Sequence[GridLine], credits: Sequence[GridLine] = ()
+    ) -> list[str]:
+        """Tick and fill Apply rows and Credits shown on this page (no button pressed).
+
+        All or nothing, in one round trip: returns the document numbers this page does
+        not show (then nothing was typed), an empty list when everything was filled.
+        """
+        entries: list[tuple[str, FillValue]] = []
+        for row in rows:
+            # Always write the discount: the page script pre-fills an available one.
+            discount = "" if row.discount is None else _text(row.discount)
+            entries += [
+                (f"Apply {row.doc_no}", True),
+                (f"Discount taken {row.doc_no}", discount),
+                (f"Payment {row.doc_no}", _text(row.amount)),
+            ]
+        for credit in credits:
+            entries += [
+                (f"Apply {credit.doc_no}", True),
+                (f"Credit {credit.doc_no}", _text(abs(credit.amount))),
+            ]
+        missing = self.fill_labelled(entries)
+        prefixes = ("Apply ", "Discount taken ", "Payment ", "Credit ")
+        docs = []
+        for label in missing:
+            doc = next((label[len(p) :] for p in prefixes if label.startswith(p)), label)
+            if doc not in docs:
+                docs.append(doc)
+        return docs
+
+    def adjustment_lines(self) -> list[AdjustmentLine]:
+        """The adjustment lines the draft already holds, as the screen shows them."""
+        rows: list[list[str]] = self.page.evaluate(
+            """() => {
+              const out = [];
+              for (let n = 1; ; n++) {
+                const get = (what) => document.querySelector(
+                  `[aria-label="Adjustment ${n} ${what}"]`);
+                if (!get('document')) return out;
+                out.push(['document', 'type', 'reason code', 'amount'].map(
+                  (w) => get(w) ? get(w).value : ''));
+              }
+            }"""
+        )
+        return [
+            AdjustmentLine(doc, kind, parse_amount(amount), reason or None)
+            for doc, kind, reason, amount in rows
+            if amount.strip()
+        ]
+
+    def fill_new_adjustment(self, line: AdjustmentLine) -> None:
+        """Type a line into the blank adjustment row; the next button press adds it."""
+        missing = self.fill_labelled(
+            [
+                ("New adjustment document", line.doc_no),
+                ("New adjustment type", line.type),
+                ("New adjustment reason code", line.reason_code or ""),
+                ("New adjustment amount", _text(line.amount)),
+            ]
+        )
+        if missing:
+            raise ErpPageError(f"no {', '.join(missing)} on the entry screen", url=self.page.url)
+
+    def press_add_adjustment(self) -> None:
+        """Press "Add adjustment": the screen takes in everything typed so far."""
+        self._submit(self.add_adjustment_button)
 
     def apply(self, doc_no: str, amount: Decimal, *, discount: Decimal | None = None) -> None:
         """Tick one invoice or debit memo and enter its payment (and discount taken)."""
@@ -264,11 +368,18 @@ class PaymentEntryPage(ErpPage):
         payment (nothing was posted), or an :class:`ErpPageError` for anything else.
         """
         self._submit(self.save_button)
-        heading = self.heading.first.inner_text().strip() if self.heading.count() else ""
+        shown: dict[str, Any] = self.page.evaluate(
+            """() => ({
+              heading: (document.querySelector('h1') || {textContent: ''}).textContent.trim(),
+              errors: [...document.querySelectorAll('[role=alert] li')]
+                .map((li) => li.textContent.trim()).filter(Boolean),
+            })"""
+        )
+        heading = str(shown["heading"])
         saved = _SAVED.match(heading)
         if saved:
             return saved.group(1)
-        errors = self.error_messages()
+        errors = [str(e) for e in shown["errors"]] or self.error_messages()
         if errors:
             raise PaymentRejected(errors)
         raise ErpPageError(f"no confirmation after Save (page {heading!r})", url=self.page.url)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from playwright.sync_api import Page
 
-from bots.erp_poster.pages.base import ErpPage, table_cells
+from bots.erp_poster.pages.base import ErpPage
 from shared.money import parse_amount
 
 __all__ = ["PaymentListPage", "PaymentListRow"]
@@ -61,6 +62,18 @@ class PaymentListPage(ErpPage):
         self.date_from.fill(date_from.isoformat() if date_from else "")
         self.date_to.fill(date_to.isoformat() if date_to else "")
         self._submit(self.search_button)
+        return self._all_pages()
+
+    def search_memo(self, memo: str) -> list[PaymentListRow]:
+        """The payments whose memo contains ``memo``, opened by the search's address.
+
+        The same result as :meth:`search` with one page load instead of two (the poster
+        runs this before every posting).
+        """
+        self._goto("/payments?" + urlencode({"memo": memo}))
+        return self._all_pages()
+
+    def _all_pages(self) -> list[PaymentListRow]:
         rows = self._read_rows()
         while self.next_page_link.count():
             self.next_page_link.click()
@@ -85,6 +98,6 @@ class PaymentListPage(ErpPage):
                 on_account=parse_amount(cells[6]),
                 posted_by=cells[7],
             )
-            for cells in table_cells(self.results)
+            for cells in self.named_tables().get("Customer payments", [])
             if len(cells) == 8
         ]

@@ -14,6 +14,7 @@ from typing import Any
 from playwright.sync_api import Page
 
 from bots.erp_poster.pages.base import ErpPage, table_cells
+from bots.erp_poster.pages.errors import ErpPageError
 from shared.money import format_amount, parse_amount
 
 __all__ = ["PaymentViewPage", "PostedAdjustment", "PostedApplication", "PostedPayment"]
@@ -91,12 +92,20 @@ class PaymentViewPage(ErpPage):
         self._goto(f"/payments/{document_no}")
 
     def read(self) -> PostedPayment:
-        """Everything the page shows about the payment (this page or the confirmation)."""
-        head = {row[0]: row[1] for row in self._rows_with_headers(self.details)}
-        totals = {row[0]: row[1] for row in self._rows_with_headers(self.totals)}
+        """Everything the page shows about the payment (this page or the confirmation).
+
+        The four tables are read in one browser round trip.
+        """
+        tables = self.named_tables()
+        missing = {"Payment", "Totals", "Applications", "Adjustments"} - set(tables)
+        if missing:
+            names = ", ".join(sorted(missing))
+            raise ErpPageError(f"no {names} table on the page", url=self.page.url)
+        head = {row[0]: row[1] for row in tables["Payment"] if len(row) >= 2}
+        totals = {row[0]: row[1] for row in tables["Totals"] if len(row) >= 2}
         applications = tuple(
             PostedApplication(doc_no=cells[0], amount=parse_amount(cells[2]))
-            for cells in table_cells(self.applications)
+            for cells in tables["Applications"]
             if len(cells) == 3
         )
         adjustments = tuple(
@@ -106,7 +115,7 @@ class PaymentViewPage(ErpPage):
                 amount=parse_amount(cells[3]),
                 reason_code=cells[2] or None,
             )
-            for cells in table_cells(self.adjustments)
+            for cells in tables["Adjustments"]
             if len(cells) == 4
         )
         return PostedPayment(
