@@ -235,8 +235,9 @@ def _with_remittance(reading: MailReading, best: _Candidate, fields: AdviceField
     elif not fields.totals and ocr:
         # OCR can drop a whole line; without a printed total nothing shows it.
         problem = "no printed total to check the lines read by OCR against"
-    elif ocr and not fields.partial and (short := [x.ref_as_printed for x in best.lines if x.gross is not None
-                            and x.gross != x.paid + x.deduction + x.discount]):
+    elif ocr and not fields.partial and (short := [
+            x.ref_as_printed for x in best.lines
+            if x.gross is not None and x.gross != x.paid + x.deduction + x.discount]):
         # Gross above paid with nothing read in between: a deduction or discount column
         # OCR missed looks just like a partial payment, and only a person can tell.
         problem = (f"OCR read a gross amount that paid, deduction and discount do not add up "
