@@ -26,13 +26,13 @@ refused ERP login; 130 aborted by a second signal.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from cli.stoppable import command_settings, run_until_stopped
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -79,43 +79,10 @@ def post(
     ] = None,
 ) -> None:
     """Post every auto decision of DECISIONS to the ERP, exactly once, and verify it."""
-    from pydantic import ValidationError
-
-    from shared.errors import ApplicationError, ConfigurationError
-    from shared.logging import configure_logging
-    from shared.settings import load_settings
-
-    try:
-        settings = load_settings()
-    except ValidationError as exc:
-        typer.echo(f"o2c erp post: settings unusable:\n{exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(
-        settings.logging.level, settings.logging.json_format, secrets=settings.secrets().values()
-    )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        log.info("%s: stopping after the postings in hand", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        failed = _post(settings, decisions, statements, seats, stop)
-    except ConfigurationError as exc:
-        typer.echo(f"o2c erp post: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ApplicationError as exc:
-        typer.echo(f"o2c erp post: {exc} (run again to resume)", err=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        typer.echo("o2c erp post: aborted", err=True)
-        raise typer.Exit(130) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    settings = command_settings("o2c erp post")
+    failed, _stopped = run_until_stopped(
+        "o2c erp post", lambda stop: _post(settings, decisions, statements, seats, stop),
+        in_hand="postings in hand")
     if failed:
         raise typer.Exit(1)
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from cli.stoppable import command_settings, run_until_stopped
 
 if TYPE_CHECKING:
     from bots.remittance_reader import ReadSummary
@@ -49,7 +49,6 @@ app = typer.Typer(
 )
 
 log = logging.getLogger("cli.mail")
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @app.callback()
@@ -88,47 +87,16 @@ def ingest(
     ] = 6,
 ) -> None:
     """Read the mailbox into the store: remittances, review items, each mail exactly once."""
-    from pydantic import ValidationError
-
-    from shared.errors import ApplicationError, ConfigurationError
-    from shared.logging import configure_logging
-    from shared.settings import load_settings
-
-    try:
-        settings = load_settings()
-    except ValidationError as exc:
-        typer.echo(f"o2c mail ingest: settings unusable:\n{exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(
-        settings.logging.level, settings.logging.json_format, secrets=settings.secrets().values()
-    )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt  # a second signal: do not wait for the message in hand
-        log.info("%s: stopping after the message in hand", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
-    try:
-        summary = _ingest(settings, stop, watch, wait_seconds, poll_seconds, reconnect_attempts)
-    except ConfigurationError as exc:
-        typer.echo(f"o2c mail ingest: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except ApplicationError as exc:
-        typer.echo(f"o2c mail ingest: {exc} (run again to resume)", err=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        typer.echo("o2c mail ingest: aborted", err=True)
-        raise typer.Exit(130) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    settings = command_settings("o2c mail ingest")
+    summary, stopped = run_until_stopped(
+        "o2c mail ingest",
+        lambda stop: _ingest(settings, stop, watch, wait_seconds, poll_seconds,
+                             reconnect_attempts),
+        in_hand="message in hand")
     kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.by_kind.items())) or "none"
     typer.echo(
         f"mails read: {summary.mails_read} ({kinds}); remittances: {summary.remittances}; "
-        f"review items: {summary.review_items}" + (" (stopped)" if stop.is_set() else "")
+        f"review items: {summary.review_items}" + (" (stopped)" if stopped else "")
     )
 
 
