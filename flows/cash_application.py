@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 from bots.remittance_reader import ReadSummary, read_mailbox, read_statements
 from bots.remittance_reader.remittance_request import RequestSummary, request_missing_remittances
 from flows.steps import StepRunner, call_step
+from shared.errors import ConfigurationError
 from shared.ledger_files import read_customers, read_open_items
 from shared.mail.outgoing import MailSender
 from shared.mail.sources import MailSource
@@ -61,6 +62,10 @@ class CashApplicationSummary:
 
 def load_ledger(engine: Engine, ledger_dir: Path) -> None:
     """Refresh customers and open items from the ledger export files."""
+    for name in ("customers.csv", "open_items.csv"):
+        if not (ledger_dir / name).is_file():
+            raise ConfigurationError(f"no ledger export {ledger_dir / name} (settings: "
+                                     "inputs.ledger_folder, or --ledger)")
     with write_transaction(engine) as session:
         upsert_customers(session, customers=read_customers(ledger_dir / "customers.csv"))
         upsert_open_items(session, items=read_open_items(ledger_dir / "open_items.csv"))

@@ -28,7 +28,7 @@ from bots.remittance_reader.bank.formats import read_statement
 from bots.remittance_reader.context import ReadingContext
 from bots.remittance_reader.mail.remittance import MailReading, read_mail
 from shared.domain import Payment, ReviewKind
-from shared.errors import ApplicationError, BusinessError
+from shared.errors import ApplicationError, BusinessError, ConfigurationError
 from shared.mail.sources import MailSource, RawMessage
 from shared.store import (
     MessageStatus,
@@ -80,6 +80,9 @@ def read_statements(
 ) -> ReadSummary:
     """Store every credit entry of every statement file in ``folder`` as a Payment."""
     summary = summary or ReadSummary()
+    if not folder.is_dir():
+        raise ConfigurationError(f"no statement folder {folder} (settings: "
+                                 "inputs.statements_folder, or --statements)")
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
