@@ -110,3 +110,8 @@ class Remittance(FrozenModel):
     def lines_paid(self) -> Decimal:
         """Sum of ``paid`` over the lines; compare with ``total_paid`` to spot misreads."""
         return sum((line.paid for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        """What the advice says is paid: its printed total, else the sum of its lines."""
+        return self.total_paid if self.total_paid is not None else self.lines_paid

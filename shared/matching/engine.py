@@ -165,18 +165,19 @@ def _decide_all(payments: Sequence[Payment], customers: Iterable[Customer],
     ctx = _Context(PayerDirectory(customers), ReferenceIndex(ledger.items, customers),
                    ledger, policy)
     ordered = sorted(payments, key=lambda p: (p.value_date, p.payment_id))
+    owners = {r.remittance_id: _owners(r, ctx) for r in remittances}
     links = link_remittances(
         ordered, remittances,
         group_of_payer=ctx.group,
         text_tokens=lambda p: ctx.text(p).tokens,
         docs_in_text=lambda p: {m.doc_no for _, m in ctx.text_refs(p)},
-        owners_of=lambda r: _owners(r, ctx),
+        owners_of=lambda r: owners[r.remittance_id],
         fee_limit=policy.bank_fee_limit,
     )
     linked = {r.remittance_id for link in links.values() for r in link.copies}
     for remittance in remittances:
         if remittance.remittance_id not in linked and remittance.lines:
-            for owner in _owners(remittance, ctx):
+            for owner in owners[remittance.remittance_id]:
                 ctx.unlinked.setdefault(owner, []).append(remittance)
     if links_out is not None:
         for payment_id, link in links.items():

@@ -45,17 +45,13 @@ def _norm(text: str) -> str:
     return _NON_ALNUM.sub("", text.upper())
 
 
-def _total(remittance: Remittance) -> Decimal:
-    return remittance.total_paid if remittance.total_paid is not None else remittance.lines_paid
-
-
 def _consistent(named: set[str], remittance: Remittance) -> bool:
     """No link on amount alone when the text names documents the advice does not list."""
     return not named or bool(named & {x.doc_no for x in remittance.lines if x.doc_no})
 
 
 def _signature(remittance: Remittance) -> tuple[object, ...]:
-    return (_total(remittance), tuple(sorted((x.doc_no or x.ref_as_printed, x.paid)
+    return (remittance.total, tuple(sorted((x.doc_no or x.ref_as_printed, x.paid)
                                              for x in remittance.lines)))
 
 
@@ -95,7 +91,7 @@ def link_remittances(
                 by_doc[line.doc_no].append(remittance)
         for owner in owners_of(remittance):
             by_owner[owner].append(remittance)
-        by_total[_total(remittance)].append(remittance)
+        by_total[remittance.total].append(remittance)
 
     scored: list[tuple[int, int, str, Remittance, str]] = []
     for p_index, payment in enumerate(payments):
@@ -126,7 +122,7 @@ def link_remittances(
             for remittance in by_owner.get(owner, []):
                 if not _consistent(named, remittance):
                     continue
-                total = _total(remittance)
+                total = remittance.total
                 if total == payment.amount:
                     add(2, remittance, f"the advice's total {total} equals the payment, "
                         "same customer")

@@ -181,7 +181,7 @@ def unclaimed_advices(payment: Payment, advices: Iterable[Remittance], ledger: L
     seen: set[str] = set()
     found: list[tuple[Decimal, int, Suggestion]] = []
     for advice in advices:
-        total = advice.total_paid if advice.total_paid is not None else advice.lines_paid
+        total = advice.total
         if (advice.remittance_id in seen or not ZERO < total <= payment.amount
                 or advice.currency not in (None, payment.currency)
                 or (advice.payment_date is not None and abs(
