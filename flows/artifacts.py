@@ -8,13 +8,22 @@ UI shows each key's history run after run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine
+
 from shared.store.reporting import CashReport, PaymentOutcome
 
-__all__ = ["cash_report_markdown", "money", "outcome_rows", "publish", "run_markdown"]
+__all__ = [
+    "cash_report_markdown",
+    "money",
+    "outcome_rows",
+    "publish",
+    "publish_run",
+    "run_markdown",
+]
 
 
 def money(amounts: Mapping[str, Decimal]) -> str:
@@ -80,3 +89,16 @@ def publish(key: str, *, markdown: str, table: list[dict[str, Any]] | None = Non
     if table is not None:
         create_table_artifact(table=table or [{"payment": "", "outcome": "nothing to report"}],
                               key=f"{key}-table", description=description)
+
+
+def publish_run(engine: Engine, *, key: str, title: str, counts: Mapping[str, int],
+                since: datetime, description: str) -> None:
+    """Publish what a run that began at ``since`` did to each payment, and the position."""
+    from shared.store import read_transaction
+    from shared.store.reporting import cash_report, run_outcomes
+
+    with read_transaction(engine) as session:
+        outcomes = run_outcomes(session, since=since)
+        report = cash_report(session)
+    publish(key, markdown=run_markdown(title, counts, outcomes, report),
+            table=outcome_rows(outcomes), description=description)

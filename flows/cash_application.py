@@ -127,13 +127,11 @@ def cash_application(
     blocks (``secret_blocks``, see :mod:`flows.environment`).  ``seats`` (default
     ``erp.seats``) ERP sessions post in parallel, inside the ``erp-seats`` limit.
     """
-    from bots.erp_poster import evidence_dir, post_outbox
-    from flows.artifacts import outcome_rows, publish, run_markdown
-    from flows.environment import erp_seats, flow_engine, flow_settings
+    from flows.artifacts import publish_run
+    from flows.environment import flow_engine, flow_settings, post_within_seats
     from flows.steps import prefect_steps
     from shared.mail.outgoing import mail_sender_from_settings
     from shared.mail.sources import mail_source_from_settings
-    from shared.store.reporting import cash_report, run_outcomes
     from shared.store.types import utcnow
 
     settings = flow_settings(secret_blocks)
@@ -142,9 +140,7 @@ def cash_application(
     count = seats or settings.erp.seats
 
     def post_to_erp(engine: Engine) -> tuple[int, int]:
-        with erp_seats(count):
-            report = post_outbox(engine, settings.erp, evidence=evidence_dir(settings),
-                                 seats=count)
+        report = post_within_seats(engine, settings, count)
         return report.posted + report.recovered, report.to_review
 
     source = mail_source_from_settings(settings.imap)
@@ -166,9 +162,6 @@ def cash_application(
         close = getattr(source, "close", None)
         if close is not None:
             close()
-    with read_transaction(engine) as session:
-        outcomes = run_outcomes(session, since=started)
-        report = cash_report(session)
     counts = {
         "statements: payments seen": summary.read.payments_seen,
         "mails read": summary.read.mails_read,
@@ -180,9 +173,8 @@ def cash_application(
         "posted in the ERP": summary.posted,
         "postings refused (to review)": summary.posting_failed,
     }
-    publish("cash-application", markdown=run_markdown("Cash application", counts, outcomes,
-                                                       report),
-            table=outcome_rows(outcomes),
-            description="What this run read, decided and posted; the cash position after it.")
+    publish_run(engine, key="cash-application", title="Cash application", counts=counts,
+                since=started,
+                description="What this run read, decided and posted; the cash position after it.")
     engine.dispose()
     return {"counts": counts, "outbox": summary.outbox}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
@@ -24,7 +25,17 @@ from sqlalchemy.engine import make_url
 from shared.settings import Settings, load_settings
 from shared.store import engine_from_settings, migrate
 
-__all__ = ["ERP_SEATS_LIMIT", "SECRET_FIELDS", "erp_seats", "flow_engine", "flow_settings"]
+if TYPE_CHECKING:
+    from bots.erp_poster import PostingReport
+
+__all__ = [
+    "ERP_SEATS_LIMIT",
+    "SECRET_FIELDS",
+    "erp_seats",
+    "flow_engine",
+    "flow_settings",
+    "post_within_seats",
+]
 
 ERP_SEATS_LIMIT = "erp-seats"
 SECRET_FIELDS = frozenset({"erp.password", "imap.password", "smtp.password", "store.password"})
@@ -41,7 +52,8 @@ def flow_settings(secret_blocks: Mapping[str, str] | None = None) -> Settings:
         from prefect.blocks.system import Secret
 
         section, name = field.split(".")
-        updates.setdefault(section, {})[name] = SecretStr(str(Secret.load(block).get()))
+        secret: Any = Secret.load(block)  # sync context: the block itself, not a coroutine
+        updates.setdefault(section, {})[name] = SecretStr(str(secret.get()))
     if not updates:
         return settings
     return settings.model_copy(update={
@@ -66,3 +78,11 @@ def flow_engine(settings: Settings) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         migrate.upgrade(url)
     return engine_from_settings(settings.store)
+
+
+def post_within_seats(engine: Engine, settings: Settings, seats: int) -> PostingReport:
+    """Post the outbox with ``seats`` ERP sessions, holding that many ``erp-seats`` slots."""
+    from bots.erp_poster import evidence_dir, post_outbox
+
+    with erp_seats(seats):
+        return post_outbox(engine, settings.erp, evidence=evidence_dir(settings), seats=seats)

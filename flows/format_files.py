@@ -1,4 +1,4 @@
-"""The files of the benchmark contract (../shared/bench/FORMAT.md section 3), from the store.
+"""The files of the benchmark contract (the benchmark's FORMAT.md, section 3), from the store.
 
 * ``decisions.jsonl``: one line per stored payment, its latest decision (a payment the
   matcher has not decided is written as ``review`` with the reason "not decided");

@@ -19,17 +19,10 @@ __all__ = ["review_follow_up"]
 
 @task(name="post-to-erp", retries=2, retry_delay_seconds=120, timeout_seconds=3600,
       cache_policy=NO_CACHE, persist_result=False)
-def _post(settings: Any, seats: int) -> dict[str, int]:
-    from bots.erp_poster import evidence_dir, post_outbox
-    from flows.environment import erp_seats, flow_engine
+def _post(engine: Any, settings: Any, seats: int) -> dict[str, int]:
+    from flows.environment import post_within_seats
 
-    engine = flow_engine(settings)
-    try:
-        with erp_seats(seats):
-            report = post_outbox(engine, settings.erp, evidence=evidence_dir(settings),
-                                 seats=seats)
-    finally:
-        engine.dispose()
+    report = post_within_seats(engine, settings, seats)
     return {"posted": report.posted, "found already posted": report.recovered,
             "refused (to review)": report.to_review, "requeued": report.requeued}
 
@@ -38,23 +31,17 @@ def _post(settings: Any, seats: int) -> dict[str, int]:
 def review_follow_up(seats: int | None = None,
                      secret_blocks: dict[str, str] | None = None) -> dict[str, int]:
     """Post every queued decision (handlers' and the matcher's) and publish the outcome."""
-    from flows.artifacts import outcome_rows, publish, run_markdown
+    from flows.artifacts import publish_run
     from flows.environment import flow_engine, flow_settings
-    from shared.store import read_transaction
-    from shared.store.reporting import cash_report, run_outcomes
     from shared.store.types import utcnow
 
     settings = flow_settings(secret_blocks)
-    started = utcnow()
-    counts = _post(settings, seats or settings.erp.seats)
     engine = flow_engine(settings)
+    started = utcnow()
     try:
-        with read_transaction(engine) as session:
-            outcomes = run_outcomes(session, since=started)
-            report = cash_report(session)
+        counts = _post(engine, settings, seats or settings.erp.seats)
+        publish_run(engine, key="review-follow-up", title="Review follow-up", counts=counts,
+                    since=started, description="Postings of resolved review items.")
     finally:
         engine.dispose()
-    publish("review-follow-up", markdown=run_markdown("Review follow-up", counts, outcomes,
-                                                      report),
-            table=outcome_rows(outcomes), description="Postings of resolved review items.")
     return counts

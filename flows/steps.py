@@ -58,12 +58,13 @@ def prefect_steps(options: dict[str, StepOptions] | None = None) -> StepRunner:
 
     def run(name: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         step = table.get(name, StepOptions())
-        wrapped = task(fn, name=name, retries=step.retries,
+        wrapped = task(name=name, retries=step.retries,
                        retry_delay_seconds=step.retry_delay_seconds,
                        timeout_seconds=step.timeout_seconds,
                        # Steps take live objects (an engine, a mail source) and their
                        # results live in the store: nothing to cache or persist.
-                       cache_policy=NO_CACHE, persist_result=False)
-        return wrapped(*args, **kwargs)
+                       cache_policy=NO_CACHE, persist_result=False)(fn)
+        result: T = wrapped(*args, **kwargs)
+        return result
 
     return run

@@ -68,10 +68,7 @@ def cash_report(session: Session, *, now: datetime | None = None) -> CashReport:
     received: dict[str, Decimal] = defaultdict(lambda: ZERO)
     unapplied: dict[str, Decimal] = defaultdict(lambda: ZERO)
     applied: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    newest = (select(DecisionRow.payment_id, func.max(DecisionRow.id).label("id"))
-              .group_by(DecisionRow.payment_id).subquery())
-    current = {row.payment_id: row for row in session.scalars(
-        select(DecisionRow).join(newest, DecisionRow.id == newest.c.id))}
+    current = _current_decisions(session)
     posted = {row.payment_id for row in session.scalars(
         select(PostingRow).where(PostingRow.state == "posted"))}
     for payment in session.scalars(select(PaymentRow)):
@@ -97,6 +94,14 @@ def cash_report(session: Session, *, now: datetime | None = None) -> CashReport:
     report.unapplied = {c: a for c, a in unapplied.items() if a}
     _backlog(session, report, now)
     return report
+
+
+def _current_decisions(session: Session) -> dict[str, DecisionRow]:
+    """The newest decision of every decided payment, by payment id."""
+    newest = (select(DecisionRow.payment_id, func.max(DecisionRow.id).label("id"))
+              .group_by(DecisionRow.payment_id).subquery())
+    return {row.payment_id: row for row in session.scalars(
+        select(DecisionRow).join(newest, DecisionRow.id == newest.c.id))}
 
 
 def _backlog(session: Session, report: CashReport, now: datetime) -> None:
@@ -128,10 +133,7 @@ class PaymentOutcome:
 
 def run_outcomes(session: Session, *, since: datetime) -> list[PaymentOutcome]:
     """The payments decided or posted since ``since`` (one run), by value date."""
-    newest = (select(DecisionRow.payment_id, func.max(DecisionRow.id).label("id"))
-              .group_by(DecisionRow.payment_id).subquery())
-    decisions = {row.payment_id: row for row in session.scalars(
-        select(DecisionRow).join(newest, DecisionRow.id == newest.c.id))}
+    decisions = _current_decisions(session)
     postings = {row.payment_id: row for row in session.scalars(select(PostingRow))}
     touched = {pid for pid, d in decisions.items() if d.decided_at >= since} | {
         pid for pid, p in postings.items() if p.updated_at >= since}
