@@ -3,7 +3,7 @@
 ``o2c bench cash-app SCENARIO --out decisions.jsonl --documents documents.jsonl`` runs
 the same code as the cash-application flow (ledger files, statement folder, a folder
 mail source) into a scratch store, with posting left out (a dry run), then writes the
-files of ../shared/bench/FORMAT.md section 3.  It reads only ``ledger/``, ``bank/``,
+files of the benchmark's FORMAT.md, section 3.  It reads only ``ledger/``, ``bank/``,
 ``mail/`` and ``scenario.json``, never ``truth/``.
 """
 

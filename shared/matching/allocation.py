@@ -5,7 +5,7 @@ remittance line (paid, deduction with reason, discount) or only named in the ban
 (amount unknown).  Output: a :class:`Plan` that balances (applications + on account =
 payment), or a :class:`Refusal` that says why not, with the best plan as a suggestion.
 
-The policy (../shared/bench/FORMAT.md section 2), rule by rule:
+The policy (the benchmark's FORMAT.md, section 2), rule by rule:
 
 * credit memos are applied in full, negative (rule 3);
 * a stated discount is booked as an adjustment only when it is exactly the invoice's
