@@ -13,10 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bots.remittance_reader.extract import ocr
 from bots.remittance_reader.extract.layout import Word
-from bots.remittance_reader.extract.ocr import read_image, repair_amounts, tesseract_available
-
-needs_tesseract = pytest.mark.skipif(not tesseract_available(),
-                                     reason="tesseract is not installed")
+from bots.remittance_reader.extract.ocr import read_image, repair_amounts
+from tests.unit.remittance_reader.tesseract import needs_tesseract
 
 ROWS = [
     ("Document", "Date", "Gross", "Deduction", "Net Paid"),

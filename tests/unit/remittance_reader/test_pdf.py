@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bots.remittance_reader.extract import pdf as pdf_module
-from bots.remittance_reader.extract.ocr import tesseract_available
 from bots.remittance_reader.extract.pdf import read_pdf
+from tests.unit.remittance_reader.tesseract import needs_tesseract
 
 Line = list[tuple[float, str]]  # (x in points, text) on one baseline
 
@@ -182,7 +182,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default()
 
 
-@pytest.mark.skipif(not tesseract_available(), reason="tesseract is not installed")
+@needs_tesseract
 def test_image_only_pdf_is_read_by_ocr_as_a_scan() -> None:
     page = Image.new("L", (1700, 2200), 255)  # letter size at 200 dpi
     draw = ImageDraw.Draw(page)

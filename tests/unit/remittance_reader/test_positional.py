@@ -8,9 +8,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bots.remittance_reader.extract.layout import text_tables
-from bots.remittance_reader.extract.ocr import read_image, tesseract_available
+from bots.remittance_reader.extract.ocr import read_image
 from bots.remittance_reader.extract.pdf import read_pdf
 from bots.remittance_reader.extract.tables import lines_from_tables
+from tests.unit.remittance_reader.tesseract import needs_tesseract
 
 BODY = """Payment Amount: $5,292.46
 
@@ -53,7 +54,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default()
 
 
-@pytest.mark.skipif(not tesseract_available(), reason="tesseract is not installed")
+@needs_tesseract
 def test_image_of_a_remittance_table_is_read_by_ocr() -> None:
     image = Image.new("L", (1700, 500), 255)
     draw = ImageDraw.Draw(image)
